@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "streamscore",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "streamscore", targets: ["streamscore"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries: module map and shim header only (STYLE.md, "Layers").
+        .systemLibrary(
+            name: "Crdkafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // The only Swift code that touches librdkafka.
+        .target(
+            name: "KafkaBridge",
+            dependencies: ["Crdkafka"]
+        ),
+        // Models and kernels. Pure: no I/O threads, no C.
+        .target(
+            name: "Inference",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+        ),
+        // Event bytes to feature rows, with typed errors.
+        .target(name: "Features"),
+        // Queues, workers, batcher, offset tracking, dead letters, the service.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "KafkaBridge", "Inference", "Features",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // The executable: CLI, config loading, logging bootstrap.
+        .executableTarget(
+            name: "streamscore",
+            dependencies: [
+                "Pipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(
+            name: "StreamScoreTests",
+            dependencies: ["KafkaBridge", "Inference", "Features", "Pipeline", "streamscore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

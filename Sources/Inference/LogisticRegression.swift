@@ -1,0 +1,38 @@
+import RealModule
+
+/// Binary logistic regression: `score = σ(w·x + b)`.
+///
+/// Weights are stored contiguously; scoring is one SIMD dot product per row
+/// (`DotProduct.simd`), checked against `DotProduct.scalar` in tests.
+public struct LogisticRegression: Model {
+    public let name: String
+    public let version: String
+    public let inputNames: [String]?
+    public let weights: [Float]
+    public let bias: Float
+
+    public var inputCount: Int { weights.count }
+
+    public init(name: String, version: String, inputNames: [String]?, weights: [Float], bias: Float) {
+        precondition(inputNames == nil || inputNames!.count == weights.count, "one name per weight")
+        self.name = name
+        self.version = version
+        self.inputNames = inputNames
+        self.weights = weights
+        self.bias = bias
+    }
+
+    public func score(rows: UnsafeBufferPointer<Float>, rowCount: Int, into scores: UnsafeMutableBufferPointer<Float>) {
+        let n = weights.count
+        precondition(rows.count >= rowCount * n && scores.count >= rowCount, "batch shape")
+        guard rowCount > 0 else { return }
+        weights.withUnsafeBufferPointer { w in
+            let wp = w.baseAddress!
+            let xp = rows.baseAddress!
+            for r in 0..<rowCount {
+                let z = DotProduct.simd(xp + r &* n, wp, n) + bias
+                scores[r] = 1 / (1 + Float.exp(-z))
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+internal import Crdkafka
+import Foundation
+
+/// A librdkafka consumer: group subscription or manual assignment, batched polling,
+/// pause/resume, explicit offset storing and commits.
+///
+/// Thread safety: `poll` must be called from one thread at a time (the pipeline's poll
+/// thread); rebalance events are delivered inside `poll`, on that thread. Everything else
+/// may be called from any thread.
+public final class KafkaConsumer: Sendable {
+    private let handle: RDKafkaHandle
+    private let queue: RDKafkaQueue
+
+    /// Creates the consumer.
+    ///
+    /// - Parameters:
+    ///   - config: librdkafka properties; `group.id` is required by librdkafka.
+    ///   - onRebalance: called inside `poll` on every assignment change; the bridge applies
+    ///     the change (incremental for `cooperative-sticky`) around the call.
+    /// - Throws: `KafkaError` naming a rejected property.
+    public init(
+        config: KafkaConfig,
+        onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil,
+        onError: @escaping @Sendable (KafkaError) -> Void = { _ in },
+        onLog: @escaping @Sendable (KafkaLogEntry) -> Void = { _ in }
+    ) throws(KafkaError) {
+        handle = try RDKafkaHandle(
+            kind: .consumer, config: config,
+            callbacks: RDKafkaCallbacks(onRebalance: onRebalance, onError: onError, onLog: onLog))
+        handle.withPointer { _ = rd_kafka_poll_set_consumer($0) }
+        queue = RDKafkaQueue(consumerOf: handle)
+    }
+
+    /// Joins the group and subscribes to `topics`.
+    public func subscribe(_ topics: [String]) throws(KafkaError) {
+        let list = RDKafkaTopicPartitionList(topics.map { TopicPartition($0, Int32(RD_KAFKA_PARTITION_UA)) })
+        let err = handle.withPointer { rd_kafka_subscribe($0, list.pointer) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "subscribe") }
+    }
+
+    /// Assigns partitions directly (no group membership), each starting at the given
+    /// offset (`KafkaConsumer.beginning`, `.end`, or an absolute offset).
+    public func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        let list = RDKafkaTopicPartitionList(offsets.map { ($0.key, $0.value) })
+        let err = handle.withPointer { rd_kafka_assign($0, list.pointer) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "assign") }
+    }
+
+    public static let beginning = Int64(RD_KAFKA_OFFSET_BEGINNING)
+    public static let end = Int64(RD_KAFKA_OFFSET_END)
+
+    /// Returns up to `maxRecords` records, waiting at most `timeout` for the first.
+    ///
+    /// Serves rebalance callbacks. Per-partition consumer errors (e.g. a topic that does not
+    /// exist yet) go to `onError` and are skipped.
+    public func poll(maxRecords: Int, timeout: Duration) -> [KafkaRecord] {
+        precondition(maxRecords > 0, "poll needs room for at least one record")
+        let ms = timeout.milliseconds
+        return withUnsafeTemporaryAllocation(
+            of: UnsafeMutablePointer<rd_kafka_message_t>?.self, capacity: maxRecords
+        ) { buffer in
+            let count = queue.consumeBatch(timeoutMs: ms, into: buffer)
+            guard count > 0 else { return [] }
+            var records: [KafkaRecord] = []
+            records.reserveCapacity(count)
+            var topicCache: (OpaquePointer?, String) = (nil, "")
+            for i in 0..<count {
+                guard let message = buffer[i] else { continue }
+                defer { rd_kafka_message_destroy(message) }
+                let m = message.pointee
+                if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                        handle.reportError(KafkaError(m.err, context: RDKafkaMessage.errorText(message)))
+                    }
+                    continue
+                }
+                if topicCache.0 != m.rkt {
+                    topicCache = (m.rkt, m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "")
+                }
+                records.append(RDKafkaMessage.copy(message, topic: topicCache.1))
+            }
+            return records
+        }
+    }
+
+    /// The partitions currently assigned.
+    public func assignment() -> [TopicPartition] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        let err = handle.withPointer { rd_kafka_assignment($0, &list) }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return RDKafkaTopicPartitionList.read(list).map(\.0)
+    }
+
+    /// Stops fetching the partitions; records already fetched for them are discarded and
+    /// fetched again from the last consumed position on `resume`.
+    public func pause(_ partitions: [TopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList(partitions)
+        _ = handle.withPointer { rd_kafka_pause_partitions($0, list.pointer) }
+    }
+
+    /// Starts fetching paused partitions again.
+    public func resume(_ partitions: [TopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList(partitions)
+        _ = handle.withPointer { rd_kafka_resume_partitions($0, list.pointer) }
+    }
+
+    /// Stores offsets (the next offset to read, i.e. last completed + 1) for the next commit.
+    ///
+    /// Offsets of partitions no longer assigned are refused by librdkafka and ignored here.
+    public func store(_ offsets: [TopicPartition: Int64]) {
+        guard !offsets.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList(offsets.map { ($0.key, $0.value) })
+        _ = handle.withPointer { rd_kafka_offsets_store($0, list.pointer) }
+    }
+
+    /// Commits the stored offsets synchronously.
+    ///
+    /// "Nothing to commit" is not an error.
+    public func commit() throws(KafkaError) {
+        let err = handle.withPointer { rd_kafka_commit($0, nil, 0) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaError(err, context: "commit")
+        }
+    }
+
+    /// The group's committed offsets for these partitions (-1001 where none is committed).
+    public func committed(_ partitions: [TopicPartition], timeout: Duration) throws(KafkaError) -> [TopicPartition: Int64] {
+        let list = RDKafkaTopicPartitionList(partitions)
+        let err = handle.withPointer { rd_kafka_committed($0, list.pointer, timeout.milliseconds) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "committed") }
+        if let error = list.firstError { throw error }
+        return Dictionary(list.entries, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Low and high watermark offsets of a partition, asked of the broker.
+    public func watermarks(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0, high: Int64 = 0
+        let err = handle.withPointer {
+            rd_kafka_query_watermark_offsets($0, tp.topic, tp.partition, &low, &high, timeout.milliseconds)
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "watermarks \(tp)") }
+        return (low, high)
+    }
+
+    /// The number of partitions of a topic, from the cluster's metadata.
+    public func partitionCount(_ topic: String, timeout: Duration) throws(KafkaError) -> Int {
+        try RDKafkaMetadata.partitionCount(handle, topic: topic, timeoutMs: timeout.milliseconds)
+    }
+
+    /// Leaves the group (revoking the assignment through the rebalance callback, which
+    /// commits) and stops the consumer. Call once, from the poll thread, after the last `poll`.
+    public func close() {
+        handle.withPointer { _ = rd_kafka_consumer_close($0) }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, clamped to `Int32` as librdkafka's timeouts are.
+    var milliseconds: Int32 {
+        Int32(clamping: components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,150 @@
+internal import Crdkafka
+import Foundation
+import Synchronization
+
+/// A librdkafka producer whose delivery reports arrive on a thread of their own
+/// (`streamscore.kafka.delivery`).
+///
+/// `send` may be called from any thread. It never drops a record: when librdkafka's local
+/// queue is full it waits for deliveries to make room, so a slow broker slows the caller.
+/// Each record carries a caller-chosen 64-bit token that comes back in its `DeliveryReport`.
+public final class KafkaProducer: Sendable {
+    private let handle: RDKafkaHandle
+    private let loop = DeliveryLoopState()
+    private let queueFullWaits = Atomic<Int>(0)
+
+    /// Creates the producer and starts its delivery thread.
+    ///
+    /// - Parameters:
+    ///   - config: librdkafka properties (`bootstrap.servers`, `enable.idempotence`, …).
+    ///   - onDelivery: called once per record on the delivery thread; keep it short.
+    ///   - onError: client-level errors (connection trouble, fatal idempotence errors).
+    ///   - onLog: librdkafka's log lines.
+    /// - Throws: `KafkaError` naming a rejected property.
+    public init(
+        config: KafkaConfig,
+        onDelivery: @escaping @Sendable (DeliveryReport) -> Void,
+        onError: @escaping @Sendable (KafkaError) -> Void = { _ in },
+        onLog: @escaping @Sendable (KafkaLogEntry) -> Void = { _ in }
+    ) throws(KafkaError) {
+        handle = try RDKafkaHandle(
+            kind: .producer, config: config,
+            callbacks: RDKafkaCallbacks(onDelivery: onDelivery, onError: onError, onLog: onLog))
+        let thread = Thread { [handle, loop] in
+            while loop.running.load(ordering: .acquiring) {
+                handle.withPointer { _ = rd_kafka_poll($0, 100) }
+            }
+            loop.done.store(true, ordering: .releasing)
+        }
+        thread.name = "streamscore.kafka.delivery"
+        thread.start()
+    }
+
+    /// How many times `send` had to wait for room in librdkafka's queue.
+    public var queueFullWaitCount: Int { queueFullWaits.load(ordering: .relaxed) }
+
+    /// Records handed to librdkafka and not yet reported (in queue or in flight).
+    public var outstanding: Int {
+        handle.withPointer { Int(rd_kafka_outq_len($0)) }
+    }
+
+    /// Queues one record for delivery (`rd_kafka_produceva`, payload copied).
+    ///
+    /// Blocks while librdkafka's queue is full.
+    /// - Throws: `KafkaError` for anything other than a full queue (unknown topic, record
+    ///   too large, fatal producer state).
+    public func send(_ record: OutgoingRecord, token: UInt64) throws(KafkaError) {
+        while true {
+            let error = produce(record, token: token)
+            guard let error else { return }
+            guard error.code == KafkaError.queueFull, loop.running.load(ordering: .relaxed) else { throw error }
+            queueFullWaits.add(1, ordering: .relaxed)
+            usleep(1000)
+        }
+    }
+
+    private func produce(_ record: OutgoingRecord, token: UInt64) -> KafkaError? {
+        // Header names (NUL-terminated) and values share one scratch buffer so a single
+        // pointer scope covers them all; librdkafka copies everything before returning.
+        var scratch = [UInt8]()
+        var spans: [(name: Int, value: Int, size: Int)] = []
+        for header in record.headers {
+            let name = scratch.count
+            scratch.append(contentsOf: header.name.utf8)
+            scratch.append(0)
+            spans.append((name, scratch.count, header.value.count))
+            scratch.append(contentsOf: header.value)
+        }
+        return record.topic.withCString { topic in
+            record.value.withUnsafeBytes { value in
+                (record.key ?? []).withUnsafeBytes { key in
+                    scratch.withUnsafeBytes { scratch in
+                        var vus: [rd_kafka_vu_t] = []
+                        vus.reserveCapacity(7 + spans.count)
+                        var v = rd_kafka_vu_t()
+                        v.vtype = RD_KAFKA_VTYPE_TOPIC; v.u.cstr = topic; vus.append(v)
+                        if let partition = record.partition {
+                            v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_PARTITION; v.u.i32 = partition; vus.append(v)
+                        }
+                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_MSGFLAGS; v.u.i = RD_KAFKA_MSG_F_COPY; vus.append(v)
+                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_VALUE
+                        v.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); v.u.mem.size = value.count
+                        vus.append(v)
+                        if record.key != nil {
+                            v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_KEY
+                            v.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); v.u.mem.size = key.count
+                            vus.append(v)
+                        }
+                        if let timestamp = record.timestamp {
+                            v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_TIMESTAMP; v.u.i64 = timestamp; vus.append(v)
+                        }
+                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_OPAQUE
+                        v.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)); vus.append(v)
+                        let base = scratch.baseAddress
+                        for span in spans {
+                            v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_HEADER
+                            v.u.header.name = base.map { UnsafeRawPointer($0 + span.name).assumingMemoryBound(to: CChar.self) }
+                            v.u.header.val = base.map { UnsafeRawPointer($0 + span.value) }
+                            v.u.header.size = span.size
+                            vus.append(v)
+                        }
+                        return handle.withPointer { rk -> KafkaError? in
+                            vus.withUnsafeBufferPointer { list in
+                                guard let error = rd_kafka_produceva(rk, list.baseAddress, list.count) else { return nil }
+                                return KafkaError(consuming: error)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits until every queued record has a delivery report, or the timeout passes.
+    ///
+    /// - Returns: whether the queue emptied in time.
+    public func flush(timeout: Duration) -> Bool {
+        handle.withPointer { rd_kafka_flush($0, timeout.milliseconds) } == RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
+    /// Stops the delivery thread (after a `flush`, so no report is left behind).
+    public func close() {
+        loop.stop()
+    }
+
+    deinit {
+        loop.stop()
+    }
+}
+
+/// Start/stop flags shared between a producer and its delivery thread.
+private final class DeliveryLoopState: Sendable {
+    let running = Atomic<Bool>(true)
+    let done = Atomic<Bool>(false)
+
+    /// Asks the thread to stop and waits until it has (at most one `rd_kafka_poll` timeout).
+    func stop() {
+        running.store(false, ordering: .releasing)
+        while !done.load(ordering: .acquiring) { usleep(1000) }
+    }
+}

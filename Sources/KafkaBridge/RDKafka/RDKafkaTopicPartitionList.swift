@@ -1,0 +1,49 @@
+internal import Crdkafka
+
+/// Owns an `rd_kafka_topic_partition_list_t` built from Swift values.
+final class RDKafkaTopicPartitionList {
+    let pointer: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+
+    /// A list of partitions, each with an offset (use `RDKafkaTopicPartitionList.invalidOffset`
+    /// when the offset does not matter).
+    init(_ entries: [(TopicPartition, Int64)]) {
+        pointer = rd_kafka_topic_partition_list_new(Int32(max(entries.count, 1)))
+        for (tp, offset) in entries {
+            let element = rd_kafka_topic_partition_list_add(pointer, tp.topic, tp.partition)
+            element?.pointee.offset = offset
+        }
+    }
+
+    convenience init(_ partitions: [TopicPartition]) {
+        self.init(partitions.map { ($0, RDKafkaTopicPartitionList.invalidOffset) })
+    }
+
+    static let invalidOffset = Int64(RD_KAFKA_OFFSET_INVALID)
+
+    /// The entries as Swift values, with their offsets and per-entry error codes.
+    var entries: [(TopicPartition, Int64)] { Self.read(pointer) }
+
+    /// The first per-entry error, if any.
+    var firstError: KafkaError? {
+        for i in 0..<Int(pointer.pointee.cnt) {
+            let element = pointer.pointee.elems[i]
+            if element.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                return KafkaError(element.err, context: "\(String(cString: element.topic))[\(element.partition)]")
+            }
+        }
+        return nil
+    }
+
+    /// Copies a list owned by librdkafka into Swift values.
+    static func read(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> [(TopicPartition, Int64)] {
+        guard let list else { return [] }
+        return (0..<Int(list.pointee.cnt)).map { i in
+            let element = list.pointee.elems[i]
+            return (TopicPartition(String(cString: element.topic), element.partition), element.offset)
+        }
+    }
+
+    deinit {
+        rd_kafka_topic_partition_list_destroy(pointer)
+    }
+}

@@ -1,0 +1,55 @@
+/// Shared run state of one pipeline: stop requests, the first failure, and the outcome.
+///
+/// Written by any stage, read by all; stages poll `isStopping` between units of work.
+final class PipelineControl: Sendable {
+    enum Outcome: Sendable {
+        case stopped(reason: String)
+        case failed(PipelineError)
+    }
+
+    private struct State {
+        var stopReason: String?
+        var failure: PipelineError?
+        var outcome: Outcome?
+    }
+
+    private let state = ConditionLock(State())
+
+    /// Asks for a graceful stop; the first reason given wins.
+    func requestStop(_ reason: String) {
+        state.withLock { s in
+            if s.stopReason == nil { s.stopReason = reason }
+        }
+    }
+
+    /// Records a failure (the first wins) and asks for a stop.
+    func fail(_ error: PipelineError) {
+        state.withLock { s in
+            if s.failure == nil { s.failure = error }
+            if s.stopReason == nil { s.stopReason = "failure" }
+        }
+    }
+
+    var isStopping: Bool { state.read { $0.stopReason != nil } }
+    var failure: PipelineError? { state.read { $0.failure } }
+
+    /// Publishes the final outcome (poll thread, after the shutdown sequence).
+    func finish(timedOutIn stage: String?) {
+        state.withLock { s in
+            if let failure = s.failure {
+                s.outcome = .failed(failure)
+            } else if let stage {
+                s.outcome = .failed(.shutdownTimedOut(stage: stage))
+            } else {
+                s.outcome = .stopped(reason: s.stopReason ?? "stopped")
+            }
+        }
+    }
+
+    var outcome: Outcome? { state.read { $0.outcome } }
+
+    /// Blocks until the outcome is published or `deadline` passes.
+    func waitForOutcome(until deadline: ContinuousClock.Instant?) -> Outcome? {
+        state.wait(until: deadline) { $0.outcome }
+    }
+}

@@ -1,0 +1,111 @@
+/// Everything the scoring pipeline needs, already validated by the caller's config loader
+/// (see `Configs/streamscore.yaml` for the documented keys these come from).
+public struct PipelineConfiguration: Sendable {
+    public struct Topics: Sendable {
+        public var input: String
+        public var output: String
+        public var deadLetter: String
+        public init(input: String, output: String, deadLetter: String) {
+            self.input = input
+            self.output = output
+            self.deadLetter = deadLetter
+        }
+    }
+
+    public var bootstrapServers: String
+    public var groupID: String
+    public var topics: Topics
+    /// Raw librdkafka properties laid over the pipeline's defaults (`kafka.consumer`).
+    public var consumerProperties: [String: String] = [:]
+    /// Raw librdkafka properties laid over the pipeline's defaults (`kafka.producer`).
+    public var producerProperties: [String: String] = [:]
+
+    /// Preprocessing worker threads.
+    public var workers = 2
+    /// Records held between fetch and batching; the consumer pauses at this bound.
+    public var intakeCapacity = 10_000
+    /// The consumer resumes once intake holds this many records or fewer.
+    public var intakeResumeBelow = 5_000
+    /// Most records taken from librdkafka per poll call.
+    public var pollBatch = 1_000
+    /// Records per unit of work handed to one worker.
+    public var chunkRecords = 64
+
+    /// A batch is scored when it has this many rows…
+    public var batchMaxRows = 256
+    /// …or when its first row has waited this long.
+    public var batchMaxWait: Duration = .milliseconds(5)
+
+    /// Scores at or above this are `"decision": "flag"`, below it `"pass"`.
+    public var decisionThreshold: Float = 0.5
+
+    /// Top-level numeric event fields, one per model input, in order.
+    public var featureFields: [String]
+    /// The event field copied into outputs as `id`.
+    public var idField = "id"
+    /// Larger events are dead letters (`too_large`).
+    public var maxEventBytes = 1 << 20
+
+    /// Graceful stop must finish (drain, flush, commit) within this.
+    public var shutdownTimeout: Duration = .seconds(30)
+    /// On revoke, wait this long for in-flight records of the revoked partitions.
+    public var rebalanceDrainTimeout: Duration = .seconds(10)
+    /// How often librdkafka commits the stored offsets (`auto.commit.interval.ms`).
+    public var commitInterval: Duration = .seconds(1)
+    /// Stop gracefully after this long with no input and nothing in flight (nil: never).
+    public var idleExit: Duration?
+
+    public init(bootstrapServers: String, groupID: String, topics: Topics, featureFields: [String]) {
+        self.bootstrapServers = bootstrapServers
+        self.groupID = groupID
+        self.topics = topics
+        self.featureFields = featureFields
+    }
+
+    /// librdkafka consumer properties: the pipeline's required settings, user overrides,
+    /// and the bootstrap/group identity last.
+    public var consumerConfig: [String: String] {
+        var p: [String: String] = [
+            "partition.assignment.strategy": "cooperative-sticky",
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": "false",
+            "session.timeout.ms": "10000",
+            "fetch.wait.max.ms": "10",
+        ]
+        p.merge(consumerProperties) { _, user in user }
+        p.merge(Self.managedConsumerProperties(commitInterval)) { _, managed in managed }
+        p["bootstrap.servers"] = bootstrapServers
+        p["group.id"] = groupID
+        return p
+    }
+
+    /// librdkafka producer properties: defaults, user overrides, then the settings the
+    /// delivery guarantee depends on.
+    public var producerConfig: [String: String] {
+        var p: [String: String] = [
+            "linger.ms": "2",
+            "queue.buffering.max.messages": "100000",
+            "message.timeout.ms": "60000",
+        ]
+        p.merge(producerProperties) { _, user in user }
+        p.merge(Self.managedProducerProperties) { _, managed in managed }
+        p["bootstrap.servers"] = bootstrapServers
+        return p
+    }
+
+    /// Consumer properties the at-least-once guarantee depends on; users may not set them.
+    public static func managedConsumerProperties(_ commitInterval: Duration) -> [String: String] {
+        [
+            "enable.auto.offset.store": "false",
+            "enable.auto.commit": "true",
+            "auto.commit.interval.ms": String(commitInterval.components.seconds * 1000
+                + commitInterval.components.attoseconds / 1_000_000_000_000_000),
+        ]
+    }
+
+    /// Producer properties the delivery guarantee depends on; users may not set them.
+    public static let managedProducerProperties: [String: String] = [
+        "enable.idempotence": "true",
+        "acks": "all",
+    ]
+}

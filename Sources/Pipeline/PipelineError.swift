@@ -1,0 +1,24 @@
+import KafkaBridge
+
+/// Why the pipeline could not start or had to stop.
+public enum PipelineError: Error, CustomStringConvertible, Sendable {
+    /// The model and the configured features disagree (checked before anything connects).
+    case modelMismatch(String)
+    /// A Kafka client could not be created or failed fatally.
+    case kafka(KafkaError)
+    /// The broker refused an output or dead letter after librdkafka's own retries. The
+    /// record's input offset was not committed: a restart scores it again.
+    case deliveryFailed(topic: String, KafkaError)
+    /// A graceful stop did not finish within `shutdown.timeout`; uncommitted records will
+    /// be replayed by the next run.
+    case shutdownTimedOut(stage: String)
+
+    public var description: String {
+        switch self {
+        case .modelMismatch(let why): "model does not match the feature spec: \(why)"
+        case .kafka(let error): "kafka: \(error)"
+        case .deliveryFailed(let topic, let error): "delivery to \(topic) failed: \(error)"
+        case .shutdownTimedOut(let stage): "graceful shutdown timed out while \(stage)"
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Features
+import Histogram
+import Synchronization
+
+/// The pipeline's counters: what the demo prints each second and what tests assert on.
+///
+/// Counters are atomics; histograms take a lock per record on the delivery thread.
+public final class PipelineStats: Sendable {
+    /// Records fetched from the input topic.
+    public let consumed = Atomic<Int>(0)
+    /// Scored outputs acknowledged by the broker.
+    public let outputsAcknowledged = Atomic<Int>(0)
+    /// Dead letters acknowledged by the broker.
+    public let deadLettersAcknowledged = Atomic<Int>(0)
+    /// Scores at or above the decision threshold (sent as `"decision": "flag"`).
+    public let flagged = Atomic<Int>(0)
+    /// Model calls and the rows they scored.
+    public let batches = Atomic<Int>(0)
+    public let batchRows = Atomic<Int>(0)
+    /// Times the consumer paused / resumed its partitions because intake was full.
+    public let pauses = Atomic<Int>(0)
+    public let resumes = Atomic<Int>(0)
+    /// Rebalance events seen.
+    public let assignments = Atomic<Int>(0)
+    public let revocations = Atomic<Int>(0)
+    /// Failed delivery reports (each stops the worker).
+    public let deliveryFailures = Atomic<Int>(0)
+
+    private let deadLetterReasons: Mutex<[String: Int]> = Mutex([:])
+    private let latency = Mutex(LatencyWindow())
+
+    public init() {}
+
+    func recordDeadLetter(_ reason: String) {
+        deadLetterReasons.withLock { $0[reason, default: 0] += 1 }
+    }
+
+    /// Dead letters produced, by reason (`malformed_json`, `missing_field`, …).
+    public var deadLettersByReason: [String: Int] {
+        deadLetterReasons.withLock { $0 }
+    }
+
+    /// Records one end-to-end latency (input timestamp → output acknowledged).
+    func recordLatency(milliseconds: Int64) {
+        let micros = UInt64(max(0, milliseconds)) * 1000
+        latency.withLock { $0.record(micros) }
+    }
+
+    /// Latency percentiles in milliseconds since the last call, and over the whole run.
+    public func takeLatencyWindow() -> (interval: LatencySummary, total: LatencySummary) {
+        latency.withLock { $0.take() }
+    }
+}
+
+/// Latency percentiles in milliseconds.
+public struct LatencySummary: Sendable {
+    public var count: UInt64
+    public var p50: Double
+    public var p99: Double
+    public var max: Double
+}
+
+/// Two HDR histograms of microseconds: the current interval and the whole run.
+struct LatencyWindow {
+    private var interval = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    private var total = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+
+    mutating func record(_ micros: UInt64) {
+        let v = min(micros, 3_600_000_000)
+        _ = interval.record(v)
+        _ = total.record(v)
+    }
+
+    mutating func take() -> (interval: LatencySummary, total: LatencySummary) {
+        defer { interval.reset() }
+        return (Self.summary(interval), Self.summary(total))
+    }
+
+    private static func summary(_ h: Histogram<UInt64>) -> LatencySummary {
+        guard h.totalCount > 0 else { return LatencySummary(count: 0, p50: 0, p99: 0, max: 0) }
+        return LatencySummary(
+            count: h.totalCount,
+            p50: Double(h.valueAtPercentile(50)) / 1000,
+            p99: Double(h.valueAtPercentile(99)) / 1000,
+            max: Double(h.max) / 1000)
+    }
+}

@@ -1,0 +1,200 @@
+import Features
+import Foundation
+import Inference
+import KafkaBridge
+import Logging
+import Synchronization
+
+/// The topic-to-topic scoring worker: consumer → intake queue → decode workers → batcher →
+/// model → producer, with offsets stored only after delivery (at-least-once).
+///
+/// Threads: `streamscore.kafka.poll` (consumer, back-pressure, rebalances, shutdown
+/// sequence), `streamscore.worker.N` (decoding), `streamscore.batcher` (scoring and
+/// producing), `streamscore.kafka.delivery` (delivery reports → offset tracker).
+/// Lifecycle: `init` validates and creates the clients, `start` subscribes and starts the
+/// threads, `requestStop` begins a graceful stop, `waitForOutcome` reports how it ended.
+public final class ScoringPipeline: Sendable {
+    public let configuration: PipelineConfiguration
+    public let model: any Model
+    public let stats = PipelineStats()
+
+    private let logger: Logger
+    private let control = PipelineControl()
+    private let tracker = OffsetTracker()
+    private let intake: IntakeQueue
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let pollLoop: PollLoop
+    private let started = Atomic<Bool>(false)
+
+    /// Checks the model against the features and creates the Kafka clients.
+    ///
+    /// - Throws: `PipelineError.modelMismatch` naming the input, or `.kafka` naming a
+    ///   rejected librdkafka property.
+    public init(configuration: PipelineConfiguration, model: any Model, logger: Logger) throws(PipelineError) {
+        try Self.check(model: model, features: configuration.featureFields)
+        self.configuration = configuration
+        self.model = model
+        self.logger = logger
+        self.intake = IntakeQueue(capacity: configuration.intakeCapacity)
+
+        let control = self.control
+        let tracker = self.tracker
+        let stats = self.stats
+        let deadLetterTopic = configuration.topics.deadLetter
+        let kafkaLogger = logger
+        let onLog: @Sendable (KafkaLogEntry) -> Void = { entry in
+            kafkaLogger.log(
+                level: entry.level <= 3 ? .error : entry.level == 4 ? .warning : .debug,
+                "librdkafka", metadata: ["facility": "\(entry.facility)", "message": "\(entry.message)"])
+        }
+        let onError: @Sendable (KafkaError) -> Void = { error in
+            if error.isFatal {
+                control.fail(.kafka(error))
+            } else {
+                kafkaLogger.warning("kafka client error", metadata: ["error": "\(error)"])
+            }
+        }
+        do {
+            producer = try KafkaProducer(
+                config: KafkaConfig(configuration.producerConfig),
+                onDelivery: { report in
+                    Self.delivered(report, tracker: tracker, stats: stats, control: control, deadLetterTopic: deadLetterTopic)
+                },
+                onError: onError, onLog: onLog)
+            let rebalance = RebalanceRelay()
+            consumer = try KafkaConsumer(
+                config: KafkaConfig(configuration.consumerConfig),
+                onRebalance: { rebalance.forward($0) }, onError: onError, onLog: onLog)
+            pollLoop = PollLoop(
+                consumer: consumer, tracker: tracker, intake: intake, stats: stats, control: control,
+                configuration: configuration, logger: logger)
+            rebalance.target.withLock { $0 = pollLoop }
+        } catch {
+            throw .kafka(error)
+        }
+    }
+
+    /// Subscribes and starts every thread. Call once.
+    public func start() throws(PipelineError) {
+        precondition(!started.exchange(true, ordering: .relaxed), "start() called twice")
+        do {
+            try consumer.subscribe([configuration.topics.input])
+        } catch {
+            throw .kafka(error)
+        }
+        let decoder = EventDecoder(
+            numericFields: configuration.featureFields, idField: configuration.idField,
+            maxEventBytes: configuration.maxEventBytes)
+        let (model, producer, intake, stats, control, configuration, logger) =
+            (self.model, self.producer, self.intake, self.stats, self.control, self.configuration, self.logger)
+        let workers = (0..<configuration.workers).map { n in
+            let worker = DecodeWorker(decoder: decoder, intake: intake)
+            return NamedThread("streamscore.worker.\(n)") { worker.run() }
+        }
+        let batcher = NamedThread("streamscore.batcher") {
+            var batcher = Batcher(
+                model: model, producer: producer, intake: intake, stats: stats, control: control,
+                configuration: configuration, logger: logger)
+            batcher.run()
+        }
+        let pollLoop = self.pollLoop
+        let consumer = self.consumer
+        let tracker = self.tracker
+        _ = NamedThread("streamscore.kafka.poll") {
+            pollLoop.run()
+            let sequence = ShutdownSequence(
+                consumer: consumer, producer: producer, intake: intake, tracker: tracker, pollLoop: pollLoop,
+                control: control, logger: logger, deadline: .now + configuration.shutdownTimeout)
+            sequence.run(workers: workers, batcher: batcher)
+        }
+        logger.info("pipeline started", metadata: [
+            "input": "\(configuration.topics.input)", "output": "\(configuration.topics.output)",
+            "model": "\(model.identity)", "workers": "\(configuration.workers)",
+        ])
+    }
+
+    /// Begins a graceful stop: stop fetching, finish in-flight records, flush, commit.
+    public func requestStop(reason: String = "requested") {
+        control.requestStop(reason)
+    }
+
+    /// Whether a stop has been requested (by a caller, an idle limit or a failure).
+    public var isStopping: Bool { control.isStopping }
+
+    /// How a run ended.
+    public enum Outcome: Sendable {
+        case stopped(reason: String)
+        case failed(PipelineError)
+    }
+
+    /// The outcome once the shutdown sequence finished, nil before.
+    public var outcome: Outcome? { control.outcome.map(Self.convert) }
+
+    /// Blocks the calling thread until the pipeline finished or `deadline` passed.
+    /// Do not call from an async context; poll `outcome` there instead.
+    public func waitForOutcome(until deadline: ContinuousClock.Instant? = nil) -> Outcome? {
+        control.waitForOutcome(until: deadline).map(Self.convert)
+    }
+
+    /// Records currently in the intake queue, and the most it ever held.
+    public var intakeDepth: (current: Int, highWater: Int) { (intake.recordCount, intake.highWater) }
+
+    /// Records fetched and not yet acknowledged.
+    public var inFlight: Int { tracker.inFlight() }
+
+    /// Whether the consumer is paused for back-pressure.
+    public var isPaused: Bool { pollLoop.isPaused }
+
+    /// Outputs waiting in librdkafka's queue.
+    public var producerOutstanding: Int { producer.outstanding }
+
+    private static func convert(_ outcome: PipelineControl.Outcome) -> Outcome {
+        switch outcome {
+        case .stopped(let reason): .stopped(reason: reason)
+        case .failed(let error): .failed(error)
+        }
+    }
+
+    /// A delivery report, on the delivery thread: completes the record in the tracker.
+    private static func delivered(
+        _ report: DeliveryReport, tracker: OffsetTracker, stats: PipelineStats,
+        control: PipelineControl, deadLetterTopic: String
+    ) {
+        if let error = report.error {
+            stats.deliveryFailures.add(1, ordering: .relaxed)
+            control.fail(.deliveryFailed(topic: report.topic, error))
+            return
+        }
+        guard let completion = tracker.complete(report.token) else { return }
+        if report.topic == deadLetterTopic {
+            stats.deadLettersAcknowledged.add(1, ordering: .relaxed)
+        } else {
+            stats.outputsAcknowledged.add(1, ordering: .relaxed)
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        stats.recordLatency(milliseconds: now - completion.recordTimestamp)
+    }
+
+    /// The model's input count and names must match the configured feature fields.
+    static func check(model: any Model, features: [String]) throws(PipelineError) {
+        guard model.inputCount == features.count else {
+            throw .modelMismatch("the model has \(model.inputCount) inputs, the feature list has \(features.count)")
+        }
+        if let names = model.inputNames {
+            for (i, (name, field)) in zip(names, features).enumerated() where name != field {
+                throw .modelMismatch("input \(i) is '\(name)' in the model but '\(field)' in the feature list")
+            }
+        }
+    }
+}
+
+/// Lets the consumer's rebalance callback reach the poll loop, which is created after the
+/// consumer it drives.
+private final class RebalanceRelay: Sendable {
+    let target = Mutex<PollLoop?>(nil)
+
+    func forward(_ event: RebalanceEvent) {
+        target.withLock { $0 }?.handleRebalance(event)
+    }
+}

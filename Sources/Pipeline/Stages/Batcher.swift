@@ -1,0 +1,130 @@
+import Features
+import Inference
+import KafkaBridge
+import Logging
+
+/// The `streamscore.batcher` thread: gathers decoded records in fetch order into batches
+/// (at most `batchMaxRows` rows, or whatever arrived within `batchMaxWait` of the first),
+/// scores each batch with one model call, and sends outputs and dead letters in order.
+///
+/// Buffers are reused across batches. `send` blocks while librdkafka's queue is full, which
+/// is how a slow broker pushes back through the intake queue to the consumer.
+/// Created on, and used only by, the batcher thread (so it is deliberately not `Sendable`).
+struct Batcher {
+    private let model: any Model
+    private let producer: KafkaProducer
+    private let intake: IntakeQueue
+    private let stats: PipelineStats
+    private let control: PipelineControl
+    private let configuration: PipelineConfiguration
+    private let logger: Logger
+
+    private struct Item {
+        var record: KafkaRecord
+        var token: UInt64
+        var outcome: DecodedChunk.Outcome
+    }
+
+    private var items: [Item] = []
+    private var rows: [Float] = []
+    private var scores: [Float]
+    private var rowCount = 0
+
+    init(
+        model: any Model, producer: KafkaProducer, intake: IntakeQueue, stats: PipelineStats,
+        control: PipelineControl, configuration: PipelineConfiguration, logger: Logger
+    ) {
+        self.model = model
+        self.producer = producer
+        self.intake = intake
+        self.stats = stats
+        self.control = control
+        self.configuration = configuration
+        self.logger = logger
+        self.scores = [Float](repeating: 0, count: configuration.batchMaxRows)
+        self.rows.reserveCapacity(configuration.batchMaxRows * model.inputCount)
+    }
+
+    /// Runs until the intake queue is finished (closed and fully taken), or a failure.
+    mutating func run() {
+        var deadline: ContinuousClock.Instant?
+        while control.failure == nil {
+            switch intake.takeDecoded(until: deadline ?? .now + .milliseconds(100)) {
+            case .chunk(let chunk):
+                if deadline == nil { deadline = .now + configuration.batchMaxWait }
+                add(chunk)
+                if items.isEmpty { deadline = nil }
+            case .timedOut:
+                if let d = deadline, ContinuousClock.now >= d {
+                    flush()
+                    deadline = nil
+                }
+            case .finished:
+                flush()
+                return
+            }
+        }
+    }
+
+    /// Appends a chunk's records, flushing whenever the batch reaches its row limit.
+    private mutating func add(_ chunk: DecodedChunk) {
+        let width = model.inputCount
+        for (i, outcome) in chunk.outcomes.enumerated() {
+            var stored = outcome
+            if case .row(let r, let id) = outcome {
+                rows.append(contentsOf: chunk.rows[(r * width)..<((r + 1) * width)])
+                stored = .row(rowCount, id: id)
+                rowCount += 1
+            }
+            items.append(Item(record: chunk.records[i], token: chunk.tokens[i], outcome: stored))
+            if rowCount == configuration.batchMaxRows { flush() }
+        }
+    }
+
+    /// Scores the batch with one model call and sends every item in order.
+    private mutating func flush() {
+        guard !items.isEmpty else { return }
+        if rowCount > 0 {
+            let (model, count) = (self.model, rowCount)
+            rows.withUnsafeBufferPointer { input in
+                scores.withUnsafeMutableBufferPointer { output in
+                    model.score(rows: input, rowCount: count, into: output)
+                }
+            }
+            stats.batches.add(1, ordering: .relaxed)
+            stats.batchRows.add(rowCount, ordering: .relaxed)
+        }
+        let identity = model.identity
+        let topics = configuration.topics
+        for item in items {
+            let outgoing: OutgoingRecord
+            switch item.outcome {
+            case .row(let r, let id):
+                let score = scores[r]
+                if score.isFinite {
+                    if score >= configuration.decisionThreshold { stats.flagged.add(1, ordering: .relaxed) }
+                    outgoing = ScoredRecord.make(
+                        input: item.record, id: id, score: score, threshold: configuration.decisionThreshold,
+                        model: identity, topic: topics.output)
+                } else {
+                    stats.recordDeadLetter("non_finite")
+                    outgoing = DeadLetter.make(
+                        input: item.record, reason: "non_finite", field: "score",
+                        message: "model produced a non-finite score (\(score))", topic: topics.deadLetter)
+                }
+            case .deadLetter(let error):
+                stats.recordDeadLetter(error.reason)
+                outgoing = DeadLetter.make(input: item.record, error: error, topic: topics.deadLetter)
+            }
+            do {
+                try producer.send(outgoing, token: item.token)
+            } catch {
+                control.fail(.deliveryFailed(topic: outgoing.topic, error))
+                break
+            }
+        }
+        items.removeAll(keepingCapacity: true)
+        rows.removeAll(keepingCapacity: true)
+        rowCount = 0
+    }
+}

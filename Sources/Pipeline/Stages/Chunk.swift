@@ -1,0 +1,26 @@
+import Features
+import KafkaBridge
+
+/// A run of fetched records that one worker decodes at a time, with the tracker tokens
+/// their outputs will carry.
+struct FetchedChunk: Sendable {
+    var sequence: UInt64
+    var records: [KafkaRecord]
+    var tokens: [UInt64]
+}
+
+/// A chunk after decoding: one outcome per record, rows packed contiguously.
+struct DecodedChunk: Sendable {
+    enum Outcome: Sendable {
+        /// Row `row` of `rows`, with the event's id.
+        case row(Int, id: String)
+        case deadLetter(FeatureError)
+    }
+
+    var sequence: UInt64
+    var records: [KafkaRecord]
+    var tokens: [UInt64]
+    var outcomes: [Outcome]
+    /// `rowCount × inputCount` floats, row-major.
+    var rows: [Float]
+}

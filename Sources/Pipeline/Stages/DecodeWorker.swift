@@ -1,0 +1,42 @@
+import Features
+import KafkaBridge
+
+/// One preprocessing worker (`streamscore.worker.N`): takes fetched chunks, turns each
+/// record into a feature row or a dead-letter reason, and hands the chunk back decoded.
+///
+/// Workers run in parallel and finish out of order; the intake queue restores fetch order.
+struct DecodeWorker: Sendable {
+    let decoder: EventDecoder
+    let intake: IntakeQueue
+
+    /// Runs until the intake queue is closed and empty.
+    func run() {
+        while let chunk = intake.takeForDecoding() {
+            intake.finishDecoding(decode(chunk))
+        }
+    }
+
+    func decode(_ chunk: FetchedChunk) -> DecodedChunk {
+        let width = decoder.inputCount
+        var rows = [Float](repeating: 0, count: chunk.records.count * width)
+        var outcomes: [DecodedChunk.Outcome] = []
+        outcomes.reserveCapacity(chunk.records.count)
+        var rowCount = 0
+        rows.withUnsafeMutableBufferPointer { buffer in
+            for record in chunk.records {
+                let row = UnsafeMutableBufferPointer(rebasing: buffer[(rowCount * width)..<((rowCount + 1) * width)])
+                let result = record.value.withUnsafeBytes { decoder.decode($0, into: row) }
+                switch result {
+                case .success(let id):
+                    outcomes.append(.row(rowCount, id: id))
+                    rowCount += 1
+                case .failure(let error):
+                    outcomes.append(.deadLetter(error))
+                }
+            }
+        }
+        rows.removeLast((chunk.records.count - rowCount) * width)
+        return DecodedChunk(
+            sequence: chunk.sequence, records: chunk.records, tokens: chunk.tokens, outcomes: outcomes, rows: rows)
+    }
+}

@@ -1,0 +1,163 @@
+import DequeModule
+import KafkaBridge
+import Synchronization
+
+/// Per-partition contiguous-completion watermarks.
+///
+/// The poll thread registers every fetched record (in offset order per partition) before
+/// it enters the pipeline; the delivery thread completes records in any order. A
+/// partition's committable offset advances only over a run of completed records, so a
+/// record whose output was not acknowledged is never skipped by a commit.
+///
+/// Each record gets a 64-bit token that travels with its output through librdkafka as the
+/// message opaque: the partition's *epoch slot* (20 bits) and the offset (44 bits). A new
+/// slot is taken each time a partition is (re)registered after a revoke, so late delivery
+/// reports from a previous assignment can never complete records of the current one.
+final class OffsetTracker: Sendable {
+    struct Completion {
+        var partition: TopicPartition
+        /// The next offset to consume when the watermark advanced (store it for commit).
+        var nextOffset: Int64?
+        /// The completed record's timestamp (ms since the epoch), for end-to-end latency.
+        var recordTimestamp: Int64
+    }
+
+    private struct Partition {
+        var topicPartition: TopicPartition
+        var offsets = Deque<Int64>()
+        var timestamps = Deque<Int64>()
+        var done = Deque<Bool>()
+        /// Last stored (committable) offset, or nil before the first completion.
+        var committable: Int64?
+    }
+
+    private struct State {
+        var slots: [UInt32: Partition] = [:]
+        var active: [TopicPartition: UInt32] = [:]
+        var nextSlot: UInt32 = 1
+        var inFlight = 0
+        /// Slots whose committable offset moved since the last `takeAdvanced`.
+        var advanced: Set<UInt32> = []
+    }
+
+    private static let offsetBits: UInt64 = 44
+    private static let offsetMask: UInt64 = (1 << offsetBits) - 1
+    private static let slotLimit: UInt32 = 1 << 20
+
+    private let state = Mutex(State())
+
+    /// Registers records fetched for one partition, in offset order; returns their tokens.
+    func register(_ tp: TopicPartition, records: some Collection<(offset: Int64, timestamp: Int64)>) -> [UInt64] {
+        state.withLock { s in
+            let slot: UInt32
+            if let existing = s.active[tp] {
+                slot = existing
+            } else {
+                slot = s.nextSlot
+                s.nextSlot = s.nextSlot + 1 == Self.slotLimit ? 1 : s.nextSlot + 1
+                s.active[tp] = slot
+                s.slots[slot] = Partition(topicPartition: tp)
+            }
+            var tokens: [UInt64] = []
+            tokens.reserveCapacity(records.count)
+            for (offset, timestamp) in records {
+                precondition(offset >= 0 && UInt64(offset) <= Self.offsetMask, "offset out of token range")
+                if let last = s.slots[slot]!.offsets.last {
+                    precondition(offset > last, "records must be registered in offset order")
+                }
+                s.slots[slot]!.offsets.append(offset)
+                s.slots[slot]!.timestamps.append(timestamp)
+                s.slots[slot]!.done.append(false)
+                tokens.append(UInt64(slot) << Self.offsetBits | UInt64(offset))
+            }
+            s.inFlight += records.count
+            return tokens
+        }
+    }
+
+    /// Marks a record complete (its output or dead letter was acknowledged).
+    ///
+    /// - Returns: nil when the token belongs to a revoked assignment (or was completed
+    ///   already); otherwise the record's timestamp and, when the watermark advanced, the
+    ///   new committable offset.
+    func complete(_ token: UInt64) -> Completion? {
+        let slot = UInt32(token >> Self.offsetBits)
+        let offset = Int64(token & Self.offsetMask)
+        return state.withLock { s in
+            guard var p = s.slots[slot], let index = Self.index(of: offset, in: p.offsets), !p.done[index] else {
+                return nil
+            }
+            s.slots[slot] = nil  // avoid copy-on-write while mutating
+            p.done[index] = true
+            let timestamp = p.timestamps[index]
+            s.inFlight -= 1
+            var advanced: Int64?
+            while let first = p.done.first, first {
+                advanced = p.offsets.removeFirst() + 1
+                p.timestamps.removeFirst()
+                p.done.removeFirst()
+            }
+            if let advanced {
+                p.committable = advanced
+                s.advanced.insert(slot)
+            }
+            s.slots[slot] = p
+            return Completion(partition: p.topicPartition, nextOffset: advanced, recordTimestamp: timestamp)
+        }
+    }
+
+    /// Committable offsets that moved since the last call, to hand to
+    /// `KafkaConsumer.store` in one call (poll thread, before each poll and each commit).
+    func takeAdvanced() -> [TopicPartition: Int64] {
+        state.withLock { s in
+            var result: [TopicPartition: Int64] = [:]
+            for slot in s.advanced {
+                if let p = s.slots[slot], let c = p.committable { result[p.topicPartition] = c }
+            }
+            s.advanced.removeAll(keepingCapacity: true)
+            return result
+        }
+    }
+
+    /// Records registered and not yet completed, for these partitions (all when nil).
+    func inFlight(_ partitions: [TopicPartition]? = nil) -> Int {
+        state.withLock { s in
+            guard let partitions else { return s.inFlight }
+            return partitions.reduce(0) { sum, tp in
+                guard let slot = s.active[tp], let p = s.slots[slot] else { return sum }
+                return sum + p.done.lazy.filter { !$0 }.count
+            }
+        }
+    }
+
+    /// Forgets partitions (after a revoke): their pending records will never complete here.
+    ///
+    /// - Returns: the committable offset each had reached.
+    @discardableResult
+    func remove(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        state.withLock { s in
+            var reached: [TopicPartition: Int64] = [:]
+            for tp in partitions {
+                guard let slot = s.active.removeValue(forKey: tp), let p = s.slots.removeValue(forKey: slot) else { continue }
+                s.inFlight -= p.done.lazy.filter { !$0 }.count
+                if let c = p.committable { reached[tp] = c }
+            }
+            return reached
+        }
+    }
+
+    private static func index(of offset: Int64, in offsets: Deque<Int64>) -> Int? {
+        guard let first = offsets.first else { return nil }
+        // Offsets are usually contiguous; fall back to binary search across gaps
+        // (compacted topics, transaction markers).
+        let guess = Int(offset - first)
+        if guess >= 0, guess < offsets.count, offsets[guess] == offset { return guess }
+        var lo = 0, hi = offsets.count - 1
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            if offsets[mid] == offset { return mid }
+            if offsets[mid] < offset { lo = mid + 1 } else { hi = mid - 1 }
+        }
+        return nil
+    }
+}

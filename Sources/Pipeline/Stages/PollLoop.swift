@@ -1,0 +1,138 @@
+import Foundation
+import KafkaBridge
+import Logging
+import Synchronization
+
+/// The consumer side, on the `streamscore.kafka.poll` thread: polls librdkafka, registers
+/// records with the offset tracker, chunks them into the intake queue, pauses and resumes
+/// partitions with the intake level, stores completed offsets, and on stop runs the
+/// shutdown sequence (it owns the consumer, so it also closes it).
+final class PollLoop: Sendable {
+    private let consumer: KafkaConsumer
+    private let tracker: OffsetTracker
+    private let intake: IntakeQueue
+    private let stats: PipelineStats
+    private let control: PipelineControl
+    private let configuration: PipelineConfiguration
+    private let logger: Logger
+    private let backPressure: Mutex<BackPressure>
+
+    init(
+        consumer: KafkaConsumer, tracker: OffsetTracker, intake: IntakeQueue, stats: PipelineStats,
+        control: PipelineControl, configuration: PipelineConfiguration, logger: Logger
+    ) {
+        self.consumer = consumer
+        self.tracker = tracker
+        self.intake = intake
+        self.stats = stats
+        self.control = control
+        self.configuration = configuration
+        self.logger = logger
+        self.backPressure = Mutex(BackPressure(
+            capacity: configuration.intakeCapacity, resumeBelow: configuration.intakeResumeBelow))
+    }
+
+    /// Whether the consumer is paused for back-pressure right now.
+    var isPaused: Bool { backPressure.withLock { $0.paused } }
+
+    /// Polls until a stop is requested (or the idle limit passes).
+    func run() {
+        var lastInput = ContinuousClock.now
+        while !control.isStopping {
+            storeCompleted()
+            let records = intake.recordCount
+            let (action, limit) = backPressure.withLock { bp in
+                (bp.update(records: records), bp.pollLimit(records: records, pollBatch: configuration.pollBatch))
+            }
+            applyBackPressure(action, records: records)
+            let batch = consumer.poll(maxRecords: limit, timeout: .milliseconds(100))
+            if batch.isEmpty {
+                if let idle = configuration.idleExit, ContinuousClock.now - lastInput >= idle,
+                   intake.recordCount == 0, tracker.inFlight() == 0 {
+                    control.requestStop("idle for \(idle)")
+                }
+                continue
+            }
+            lastInput = .now
+            stats.consumed.add(batch.count, ordering: .relaxed)
+            enqueue(batch)
+        }
+    }
+
+    private func applyBackPressure(_ action: BackPressure.Action, records: Int) {
+        switch action {
+        case .none:
+            return
+        case .pause:
+            consumer.pause(consumer.assignment())
+            stats.pauses.add(1, ordering: .relaxed)
+            logger.debug("intake full: pausing partitions", metadata: ["records": "\(records)"])
+        case .resume:
+            consumer.resume(consumer.assignment())
+            stats.resumes.add(1, ordering: .relaxed)
+            logger.debug("intake drained: resuming partitions", metadata: ["records": "\(records)"])
+        }
+    }
+
+    /// Registers records with the tracker (per partition, in offset order) and queues them in
+    /// chunks, keeping fetch order.
+    private func enqueue(_ records: [KafkaRecord]) {
+        var tokens = [UInt64](repeating: 0, count: records.count)
+        var positions: [TopicPartition: [Int]] = [:]
+        for (i, record) in records.enumerated() {
+            positions[record.topicPartition, default: []].append(i)
+        }
+        for (tp, indices) in positions {
+            let registered = tracker.register(tp, records: indices.map { (records[$0].offset, records[$0].timestamp) })
+            for (k, i) in indices.enumerated() { tokens[i] = registered[k] }
+        }
+        var start = 0
+        while start < records.count {
+            let end = min(start + configuration.chunkRecords, records.count)
+            intake.push(records: Array(records[start..<end]), tokens: Array(tokens[start..<end]))
+            start = end
+        }
+    }
+
+    /// Hands offsets that advanced since the last call to librdkafka (committed by the
+    /// auto-commit timer, or by the next explicit commit).
+    func storeCompleted() {
+        let advanced = tracker.takeAdvanced()
+        if !advanced.isEmpty { consumer.store(advanced) }
+    }
+
+    /// Rebalance events, on this thread inside `consumer.poll`.
+    func handleRebalance(_ event: RebalanceEvent) {
+        switch event {
+        case .assigned(let partitions):
+            stats.assignments.add(1, ordering: .relaxed)
+            logger.info("partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
+            if isPaused { consumer.pause(partitions) }
+        case .revoked(let partitions, let lost):
+            stats.revocations.add(1, ordering: .relaxed)
+            logger.info("partitions revoked", metadata: ["partitions": "\(partitions.sorted())", "lost": "\(lost)"])
+            if !lost { drain(partitions) }
+            tracker.remove(partitions)
+        }
+    }
+
+    /// Waits (bounded) for the revoked partitions' in-flight records, then commits what
+    /// completed. Records still in flight at the deadline are left to the next owner.
+    private func drain(_ partitions: [TopicPartition]) {
+        let deadline = ContinuousClock.now + configuration.rebalanceDrainTimeout
+        while tracker.inFlight(partitions) > 0 && ContinuousClock.now < deadline && control.failure == nil {
+            storeCompleted()
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        let left = tracker.inFlight(partitions)
+        if left > 0 {
+            logger.warning("revoked partitions still had records in flight", metadata: ["records": "\(left)"])
+        }
+        storeCompleted()
+        do {
+            try consumer.commit()
+        } catch {
+            logger.warning("commit on revoke failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import KafkaBridge
+
+/// Builds the output record for a scored event.
+///
+/// Value: `{"id":…,"key":…,"score":…,"decision":"flag"|"pass","model":"name@version"}`;
+/// key: the input key, unchanged; headers: `streamscore.source.{topic,partition,offset}`
+/// and `streamscore.model`.
+enum ScoredRecord {
+    static func make(
+        input: KafkaRecord, id: String, score: Float, threshold: Float, model: String, topic: String
+    ) -> OutgoingRecord {
+        var json = "{\"id\":"
+        JSONWriter.appendString(id, to: &json)
+        json += ",\"key\":"
+        if let key = input.key {
+            JSONWriter.appendString(String(decoding: key, as: UTF8.self), to: &json)
+        } else {
+            json += "null"
+        }
+        json += ",\"score\":\(score),\"decision\":\"\(score >= threshold ? "flag" : "pass")\",\"model\":"
+        JSONWriter.appendString(model, to: &json)
+        json += "}"
+        var headers = SourceHeaders.of(input)
+        headers.append(KafkaHeader(Header.model, model))
+        return OutgoingRecord(topic: topic, key: input.key, value: Array(json.utf8), headers: headers)
+    }
+}
+
+/// Header names StreamScore writes (its lineage contract with downstream readers).
+public enum Header {
+    public static let sourceTopic = "streamscore.source.topic"
+    public static let sourcePartition = "streamscore.source.partition"
+    public static let sourceOffset = "streamscore.source.offset"
+    public static let sourceTimestamp = "streamscore.source.timestamp"
+    public static let model = "streamscore.model"
+    public static let errorReason = "streamscore.error.reason"
+    public static let errorField = "streamscore.error.field"
+    public static let errorMessage = "streamscore.error.message"
+}
+
+enum SourceHeaders {
+    static func of(_ input: KafkaRecord) -> [KafkaHeader] {
+        [
+            KafkaHeader(Header.sourceTopic, input.topic),
+            KafkaHeader(Header.sourcePartition, String(input.partition)),
+            KafkaHeader(Header.sourceOffset, String(input.offset)),
+        ]
+    }
+}
+
+/// Minimal JSON text output for the records StreamScore writes.
+enum JSONWriter {
+    /// Appends `s` as a JSON string literal (quotes, backslash and control characters escaped).
+    static func appendString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}

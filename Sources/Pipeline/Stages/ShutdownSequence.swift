@@ -1,0 +1,41 @@
+import KafkaBridge
+import Logging
+
+/// The graceful stop, run on the poll thread once polling has stopped: let workers and the
+/// batcher finish what was fetched, flush the producer (every delivery reported), store and
+/// commit, close the consumer (leaving the group), stop the delivery thread.
+///
+/// Each step waits at most until the overall deadline (`shutdown.timeout`); a step that
+/// misses it ends the run as `shutdownTimedOut`, committing only what was acknowledged.
+struct ShutdownSequence {
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let intake: IntakeQueue
+    let tracker: OffsetTracker
+    let pollLoop: PollLoop
+    let control: PipelineControl
+    let logger: Logger
+    let deadline: ContinuousClock.Instant
+
+    func run(workers: [NamedThread], batcher: NamedThread) {
+        logger.info("stopping: draining in-flight records", metadata: ["in_flight": "\(tracker.inFlight())"])
+        intake.close()
+        var timedOut: String?
+        for worker in workers where !worker.join(until: deadline) { timedOut = "decoding" }
+        if timedOut == nil, !batcher.join(until: deadline) { timedOut = "scoring" }
+        if timedOut == nil {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            if !producer.flush(timeout: max(remaining, .zero)) { timedOut = "flushing the producer" }
+        }
+        pollLoop.storeCompleted()
+        do {
+            try consumer.commit()
+        } catch {
+            logger.warning("final commit failed", metadata: ["error": "\(error)"])
+        }
+        consumer.close()
+        producer.close()
+        control.finish(timedOutIn: timedOut)
+        logger.info("stopped", metadata: ["uncommitted": "\(tracker.inFlight())"])
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Pipeline
+
+/// `streamscore demo`: the embedded default, no set-up needed.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Score a synthetic transaction stream on an in-process Kafka cluster, with live stats.",
+        discussion: """
+            Starts librdkafka's mock Kafka cluster in this process, produces synthetic card \
+            transactions into 'transactions' (about 1% with a planted fraud pattern, a few \
+            malformed on purpose), scores them with the bundled example fraud model into \
+            'scores', sends malformed events to 'transactions.dlq', and prints one status line \
+            per second. Stops after --duration seconds or on Ctrl-C, then prints a summary.
+
+            Example:
+              streamscore demo --duration 30 --rate 5000
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to run.", valueName: "seconds"))
+    var duration = 20.0
+
+    @Option(name: .long, help: ArgumentHelp("Events produced per second.", valueName: "events/s"))
+    var rate = 2_000.0
+
+    @Option(name: .long, help: "Partitions per topic.")
+    var partitions = 8
+
+    @Option(name: .customLong("malformed-ratio"), help: ArgumentHelp("Fraction of events broken on purpose.", valueName: "m"))
+    var malformedRatio = 0.005
+
+    @Option(name: .long, help: ArgumentHelp("Model file to score with.", valueName: "file"))
+    var model = "Models/fraud-logistic.json"
+
+    @Option(name: .long, help: "Preprocessing worker threads.")
+    var workers = 2
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("Log level on stderr.", valueName: "level"))
+    var logLevel = "warning"
+
+    func validate() throws {
+        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        guard rate > 0 else { throw ValidationError("--rate must be positive") }
+        guard partitions > 0, workers > 0 else { throw ValidationError("--partitions and --workers must be positive") }
+    }
+
+    func run() async throws {
+        let logger = LogSetup.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .warning)
+        var loader = ConfigLoader()
+        loader.set("model.path", model, flag: "--model")
+        let settings: Settings
+        do {
+            settings = try Settings(loader)
+        } catch {
+            Terminal.err("streamscore: \(error)")
+            throw ExitCode(2)
+        }
+        let topics = settings.pipeline.topics
+        let broker = try DevelopmentBroker(topics: [topics.input, topics.output, topics.deadLetter], partitions: partitions)
+        var config = settings.pipeline
+        config.bootstrapServers = broker.bootstrapServers
+        config.groupID = "streamscore-demo"
+        config.workers = workers
+        config.batchMaxWait = .milliseconds(2)
+        let pipeline: ScoringPipeline
+        do {
+            pipeline = try ScoringPipeline(configuration: config, model: try ModelFile.load(path: model), logger: logger)
+        } catch {
+            Terminal.err("streamscore: cannot start the demo with model \(model): \(error)")
+            throw ExitCode(2)
+        }
+        Terminal.out("StreamScore demo: mock Kafka cluster at \(broker.bootstrapServers), \(partitions) partitions")
+        Terminal.out("  \(topics.input) -> model \(pipeline.model.identity) (\(pipeline.model.inputCount) inputs) -> \(topics.output); bad events -> \(topics.deadLetter)")
+        Terminal.out("  producing \(Int(rate)) events/s for \(duration) s; Ctrl-C stops early")
+        let console = DemoConsole(
+            pipeline: pipeline, producer: try LoadProducer(bootstrapServers: broker.bootstrapServers),
+            topic: topics.input, rate: rate, duration: duration, malformedRatio: malformedRatio)
+        try await WorkerRun(pipeline: pipeline, logger: logger, extraServices: [console]).run()
+        console.printSummary()
+        // Clients first, then the cluster they talk to (or they log connection failures).
+        console.close()
+        withExtendedLifetime(pipeline) {}
+        withExtendedLifetime(broker) {}
+    }
+}

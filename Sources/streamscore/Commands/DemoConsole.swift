@@ -1,0 +1,89 @@
+import Foundation
+import Pipeline
+import ServiceLifecycle
+import Synchronization
+
+/// The demo's load and live view: produces generated events on a thread of its own and
+/// prints one status line per second until the duration passes or shutdown begins.
+final class DemoConsole: Service, Sendable {
+    private let pipeline: ScoringPipeline
+    private let producer: LoadProducer
+    private let topic: String
+    private let rate: Double
+    private let duration: Double
+    private let malformedRatio: Double
+    private let summary = SummaryBox()
+    private let started = ContinuousClock.now
+
+    init(pipeline: ScoringPipeline, producer: LoadProducer, topic: String, rate: Double, duration: Double, malformedRatio: Double) {
+        self.pipeline = pipeline
+        self.producer = producer
+        self.topic = topic
+        self.rate = rate
+        self.duration = duration
+        self.malformedRatio = malformedRatio
+    }
+
+    func run() async throws {
+        let (producer, topic, rate, malformedRatio, summary) = (self.producer, self.topic, self.rate, self.malformedRatio, self.summary)
+        Thread.detachNewThread {
+            let generator = TransactionGenerator(seed: 42, keys: 50_000, malformedRatio: malformedRatio)
+            let result = try? producer.produce(topic: topic, count: nil, rate: rate, generator: generator)
+            summary.value.withLock { $0 = result }
+        }
+        let stats = pipeline.stats
+        await cancelWhenGracefulShutdown {
+            var last = (consumed: 0, out: 0, at: ContinuousClock.now)
+            let end = ContinuousClock.now + .milliseconds(Int(self.duration * 1000))
+            while ContinuousClock.now < end && !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                let now = ContinuousClock.now
+                let consumed = stats.consumed.load(ordering: .relaxed)
+                let out = stats.outputsAcknowledged.load(ordering: .relaxed) + stats.deadLettersAcknowledged.load(ordering: .relaxed)
+                let seconds = Self.seconds(now - last.at)
+                let latency = stats.takeLatencyWindow().interval
+                Terminal.out(String(
+                    format: "t=%3.0fs  in %6.0f/s  out %6.0f/s  e2e p50 %6.1f ms  p99 %6.1f ms  batch %5.1f rows  flagged %5d  dead letters %4d  intake %5d",
+                    Self.seconds(now - self.started), Double(consumed - last.consumed) / seconds, Double(out - last.out) / seconds,
+                    latency.p50, latency.p99, self.meanBatchRows, stats.flagged.load(ordering: .relaxed),
+                    stats.deadLettersAcknowledged.load(ordering: .relaxed), self.pipeline.intakeDepth.current))
+                last = (consumed, out, now)
+            }
+        }
+        producer.stop()
+        while summary.value.withLock({ $0 }) == nil { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    private var meanBatchRows: Double {
+        let batches = pipeline.stats.batches.load(ordering: .relaxed)
+        return batches == 0 ? 0 : Double(pipeline.stats.batchRows.load(ordering: .relaxed)) / Double(batches)
+    }
+
+    /// Stops the load producer's delivery thread.
+    func close() { producer.close() }
+
+    /// Prints what happened over the whole run.
+    func printSummary() {
+        let stats = pipeline.stats
+        let total = stats.takeLatencyWindow().total
+        let produced = summary.value.withLock { $0 }
+        Terminal.out("")
+        Terminal.out("summary")
+        Terminal.out("  produced        \(produced?.sent ?? 0) events (planted fraud \(produced?.fraud ?? 0), malformed \(produced?.malformed ?? 0))")
+        Terminal.out("  consumed        \(stats.consumed.load(ordering: .relaxed))")
+        Terminal.out("  scored          \(stats.outputsAcknowledged.load(ordering: .relaxed)) (flagged as fraud: \(stats.flagged.load(ordering: .relaxed)))")
+        Terminal.out("  dead letters    \(stats.deadLettersAcknowledged.load(ordering: .relaxed)) \(stats.deadLettersByReason.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+        Terminal.out(String(format: "  e2e latency     p50 %.1f ms  p99 %.1f ms  max %.1f ms", total.p50, total.p99, total.max))
+        Terminal.out(String(format: "  batches         %d, mean %.1f rows", stats.batches.load(ordering: .relaxed), meanBatchRows))
+        Terminal.out("  back-pressure   \(stats.pauses.load(ordering: .relaxed)) pauses")
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
+
+/// The generator thread's result, handed to the console.
+private final class SummaryBox: Sendable {
+    let value = Mutex<LoadProducer.Summary?>(nil)
+}

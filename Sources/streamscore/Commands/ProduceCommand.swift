@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+/// `streamscore produce`: the synthetic transaction generator.
+struct ProduceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "produce",
+        abstract: "Produce synthetic card transactions to a topic (deterministic for a seed).",
+        discussion: """
+            Events follow the reference schema (id, card_id, merchant, amount, currency, mcc, \
+            country, channel, timestamp, distance_km, txn_last_hour, card_age_days), keyed by \
+            card id, with the record timestamp set to the creation time. About 1% carry a \
+            planted fraud pattern.
+
+            Example:
+              streamscore produce --bootstrap localhost:9092 --topic transactions --count 100000 --rate 5000 --malformed-ratio 0.01
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Kafka bootstrap servers.", valueName: "host:port,..."))
+    var bootstrap: String
+
+    @Option(name: .long, help: "Topic to produce to.")
+    var topic = "transactions"
+
+    @Option(name: .long, help: "Number of events.")
+    var count: Int
+
+    @Option(name: .long, help: ArgumentHelp("Events per second (omit for as fast as possible).", valueName: "events/s"))
+    var rate: Double?
+
+    @Option(name: .long, help: "Seed: the same seed produces the same events.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Number of distinct card ids (keys).")
+    var keys = 10_000
+
+    @Option(name: .customLong("repeat-ratio"), help: ArgumentHelp("Fraction of events repeating an earlier card/merchant/amount.", valueName: "p"))
+    var repeatRatio = 0.0
+
+    @Option(name: .customLong("malformed-ratio"), help: ArgumentHelp("Fraction of events broken on purpose (bad JSON, missing or non-numeric field).", valueName: "m"))
+    var malformedRatio = 0.0
+
+    func validate() throws {
+        guard count >= 0 else { throw ValidationError("--count must not be negative") }
+        guard keys > 0 else { throw ValidationError("--keys must be positive") }
+        guard (0...1).contains(repeatRatio) else { throw ValidationError("--repeat-ratio must be within 0...1") }
+        guard (0...1).contains(malformedRatio) else { throw ValidationError("--malformed-ratio must be within 0...1") }
+        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+    }
+
+    func run() async throws {
+        let producer = try LoadProducer(bootstrapServers: bootstrap)
+        let generator = TransactionGenerator(seed: seed, keys: keys, repeatRatio: repeatRatio, malformedRatio: malformedRatio)
+        let (topic, count, rate) = (self.topic, self.count, self.rate)
+        // Producing blocks; run it on a thread of its own, not on the cooperative pool.
+        let summary = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                do {
+                    let summary = try producer.produce(topic: topic, count: count, rate: rate, generator: generator) { sent in
+                        Terminal.progress("producing \(Terminal.bar(sent, of: count))  \(sent)/\(count)")
+                    }
+                    continuation.resume(returning: summary)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        Terminal.endProgress()
+        producer.close()
+        let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
+        Terminal.out("produced \(summary.sent) events to \(topic) in \(String(format: "%.2f", seconds)) s: acknowledged \(summary.acknowledged), failed \(summary.failed), malformed \(summary.malformed), planted fraud \(summary.fraud)")
+        if summary.acknowledged != summary.sent { throw ExitCode(1) }
+    }
+}

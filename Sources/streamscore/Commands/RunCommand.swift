@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Pipeline
+import ServiceLifecycle
+
+/// `streamscore run`: the worker, topic to topic, against any Kafka cluster.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Consume events, score them, produce scores; commit only what the broker acknowledged.",
+        discussion: """
+            Configuration comes from the file, then STREAMSCORE_* environment variables \
+            (STREAMSCORE_BATCH_MAX_ROWS=512 sets batch.max_rows), then these flags. Invalid \
+            configuration stops start-up with the key and the reason, before connecting.
+
+            SIGTERM or SIGINT stops gracefully: stop fetching, finish in-flight records, flush, \
+            commit, exit 0 within shutdown.timeout_ms. A second signal exits at once.
+
+            Example:
+              streamscore run --config Configs/streamscore.yaml --bootstrap localhost:9092
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Configuration file (YAML); see Configs/streamscore.yaml.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Kafka bootstrap servers, overriding kafka.bootstrap_servers.", valueName: "host:port,..."))
+    var bootstrap: String?
+
+    @Option(name: .long, help: ArgumentHelp("Consumer group, overriding kafka.group_id.", valueName: "group"))
+    var group: String?
+
+    @Option(name: .customLong("idle-exit"), help: ArgumentHelp("Stop gracefully after this many seconds with no input and nothing in flight (for scripts and tests).", valueName: "seconds"))
+    var idleExit: Double?
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("Overrides logging.level (trace, debug, info, notice, warning, error).", valueName: "level"))
+    var logLevel: String?
+
+    func run() async throws {
+        let settings: Settings
+        do {
+            var loader = try ConfigLoader(path: config)
+            if let bootstrap { loader.set("kafka.bootstrap_servers", bootstrap, flag: "--bootstrap") }
+            if let group { loader.set("kafka.group_id", group, flag: "--group") }
+            if let logLevel { loader.set("logging.level", logLevel, flag: "--log-level") }
+            settings = try Settings(loader)
+        } catch {
+            Terminal.err("streamscore: \(error)")
+            throw ExitCode(2)
+        }
+        var pipelineConfig = settings.pipeline
+        if let idleExit {
+            guard idleExit > 0 else {
+                Terminal.err("streamscore: configuration error: --idle-exit: must be positive")
+                throw ExitCode(2)
+            }
+            pipelineConfig.idleExit = .milliseconds(Int(idleExit * 1000))
+        }
+        let logger = LogSetup.bootstrap(level: settings.logLevel)
+        let pipeline: ScoringPipeline
+        do {
+            let model = try ModelFile.load(path: settings.modelPath)
+            pipeline = try ScoringPipeline(configuration: pipelineConfig, model: model, logger: logger)
+        } catch let error as PipelineError {
+            Terminal.err("streamscore: configuration error: features.fields / model.path: \(error)")
+            throw ExitCode(2)
+        } catch {
+            Terminal.err("streamscore: configuration error: model.path (\(settings.modelPath)): \(error)")
+            throw ExitCode(2)
+        }
+        try await WorkerRun(pipeline: pipeline, logger: logger).run()
+    }
+}
+
+/// Runs a pipeline under a service group with signal handling, mapping the outcome to an
+/// exit status (0 after a graceful stop, 1 after a failure).
+struct WorkerRun {
+    let pipeline: ScoringPipeline
+    let logger: Logger
+    var extraServices: [any Service] = []
+
+    func run() async throws {
+        let escalation = SignalEscalation()
+        defer { escalation.cancel() }
+        var config = ServiceGroupConfiguration(
+            services: [.init(service: ScoringService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup)]
+                + extraServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        config.maximumGracefulShutdownDuration = pipeline.configuration.shutdownTimeout + .seconds(5)
+        do {
+            try await ServiceGroup(configuration: config).run()
+        } catch {
+            Terminal.err("streamscore: \(error)")
+            throw ExitCode(1)
+        }
+        if case .failed(let error)? = pipeline.outcome {
+            Terminal.err("streamscore: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

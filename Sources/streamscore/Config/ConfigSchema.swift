@@ -1,0 +1,66 @@
+/// Every configuration key StreamScore reads, its type and its default.
+///
+/// `Configs/streamscore.yaml` documents the same keys; `ConfigSchemaTests` keeps the two in
+/// step. The environment variable for a key is `STREAMSCORE_` + the key upper-cased with
+/// dots as underscores (`batch.max_rows` → `STREAMSCORE_BATCH_MAX_ROWS`).
+enum ConfigSchema {
+    enum Kind: Equatable {
+        case string
+        case integer(minimum: Int)
+        case number
+        case stringList
+        /// A map of raw librdkafka properties, passed through and validated by librdkafka.
+        case properties
+    }
+
+    struct Key {
+        let path: String
+        let kind: Kind
+        let defaultValue: ConfigValue?
+    }
+
+    static let keys: [Key] = [
+        Key(path: "kafka.bootstrap_servers", kind: .string, defaultValue: .scalar("localhost:9092")),
+        Key(path: "kafka.group_id", kind: .string, defaultValue: .scalar("streamscore")),
+        Key(path: "kafka.consumer", kind: .properties, defaultValue: .properties([:])),
+        Key(path: "kafka.producer", kind: .properties, defaultValue: .properties([:])),
+        Key(path: "topics.input", kind: .string, defaultValue: .scalar("transactions")),
+        Key(path: "topics.output", kind: .string, defaultValue: .scalar("scores")),
+        Key(path: "topics.dead_letter", kind: .string, defaultValue: .scalar("transactions.dlq")),
+        Key(path: "model.path", kind: .string, defaultValue: .scalar("Models/fraud-logistic.json")),
+        Key(path: "model.threshold", kind: .number, defaultValue: .scalar("0.5")),
+        Key(path: "features.fields", kind: .stringList,
+            defaultValue: .list(["amount", "distance_km", "txn_last_hour", "card_age_days"])),
+        Key(path: "features.id_field", kind: .string, defaultValue: .scalar("id")),
+        Key(path: "features.max_event_bytes", kind: .integer(minimum: 64), defaultValue: .scalar("1048576")),
+        Key(path: "pipeline.workers", kind: .integer(minimum: 1), defaultValue: .scalar("2")),
+        Key(path: "pipeline.intake_capacity", kind: .integer(minimum: 2), defaultValue: .scalar("10000")),
+        Key(path: "pipeline.intake_resume_below", kind: .integer(minimum: 0), defaultValue: .scalar("5000")),
+        Key(path: "pipeline.poll_batch", kind: .integer(minimum: 1), defaultValue: .scalar("1000")),
+        Key(path: "pipeline.chunk_records", kind: .integer(minimum: 1), defaultValue: .scalar("64")),
+        Key(path: "batch.max_rows", kind: .integer(minimum: 1), defaultValue: .scalar("256")),
+        Key(path: "batch.max_wait_ms", kind: .integer(minimum: 0), defaultValue: .scalar("5")),
+        Key(path: "commit.interval_ms", kind: .integer(minimum: 10), defaultValue: .scalar("1000")),
+        Key(path: "rebalance.drain_timeout_ms", kind: .integer(minimum: 0), defaultValue: .scalar("10000")),
+        Key(path: "shutdown.timeout_ms", kind: .integer(minimum: 100), defaultValue: .scalar("30000")),
+        Key(path: "logging.level", kind: .string, defaultValue: .scalar("info")),
+    ]
+
+    static func key(_ path: String) -> Key? { keys.first { $0.path == path } }
+
+    /// Whether `path` is a section that contains keys (`kafka`, `batch`).
+    static func isSection(_ path: String) -> Bool {
+        keys.contains { $0.path.hasPrefix(path + ".") }
+    }
+
+    static func environmentName(_ path: String) -> String {
+        "STREAMSCORE_" + path.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}
+
+/// A raw configuration value before typing.
+enum ConfigValue: Equatable {
+    case scalar(String)
+    case list([String])
+    case properties([String: String])
+}

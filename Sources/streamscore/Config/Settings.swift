@@ -1,0 +1,61 @@
+import Logging
+import Pipeline
+
+/// The typed result of configuration loading: what the worker needs to start.
+struct Settings {
+    var pipeline: PipelineConfiguration
+    var modelPath: String
+    var logLevel: Logger.Level
+
+    /// Types and checks every value, librdkafka properties included.
+    /// - Throws: `ConfigError` naming the key and the reason.
+    init(_ config: ConfigLoader) throws(ConfigError) {
+        var p = PipelineConfiguration(
+            bootstrapServers: try config.string("kafka.bootstrap_servers"),
+            groupID: try config.string("kafka.group_id"),
+            topics: .init(
+                input: try config.string("topics.input"),
+                output: try config.string("topics.output"),
+                deadLetter: try config.string("topics.dead_letter")),
+            featureFields: try config.list("features.fields"))
+        guard !p.featureFields.isEmpty else {
+            throw ConfigError(key: "features.fields", reason: "list at least one event field")
+        }
+        if let duplicate = Dictionary(grouping: p.featureFields, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw ConfigError(key: "features.fields", reason: "'\(duplicate)' is listed twice")
+        }
+        p.consumerProperties = config.properties("kafka.consumer")
+        p.producerProperties = config.properties("kafka.producer")
+        p.workers = try config.integer("pipeline.workers")
+        p.intakeCapacity = try config.integer("pipeline.intake_capacity")
+        p.intakeResumeBelow = try config.integer("pipeline.intake_resume_below")
+        guard p.intakeResumeBelow < p.intakeCapacity else {
+            throw ConfigError(key: "pipeline.intake_resume_below", reason: "must be below pipeline.intake_capacity (\(p.intakeCapacity))")
+        }
+        p.pollBatch = try config.integer("pipeline.poll_batch")
+        p.chunkRecords = try config.integer("pipeline.chunk_records")
+        p.batchMaxRows = try config.integer("batch.max_rows")
+        p.batchMaxWait = .milliseconds(try config.integer("batch.max_wait_ms"))
+        p.decisionThreshold = Float(try config.number("model.threshold"))
+        guard (0...1).contains(p.decisionThreshold) else {
+            throw ConfigError(key: "model.threshold", reason: "must be between 0 and 1")
+        }
+        p.idField = try config.string("features.id_field")
+        p.maxEventBytes = try config.integer("features.max_event_bytes")
+        p.commitInterval = .milliseconds(try config.integer("commit.interval_ms"))
+        p.rebalanceDrainTimeout = .milliseconds(try config.integer("rebalance.drain_timeout_ms"))
+        p.shutdownTimeout = .milliseconds(try config.integer("shutdown.timeout_ms"))
+        do {
+            try p.validateKafkaProperties()
+        } catch {
+            throw ConfigError(key: error.key, reason: error.reason)
+        }
+        pipeline = p
+        modelPath = try config.string("model.path")
+        let level = try config.string("logging.level")
+        guard let parsed = Logger.Level(rawValue: level) else {
+            throw ConfigError(key: "logging.level", reason: "expected one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
+        }
+        logLevel = parsed
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Output helpers: stdout for results, stderr for progress and errors.
+enum Terminal {
+    static let isInteractive = isatty(STDERR_FILENO) != 0
+
+    /// Prints a line to stdout and flushes (scripts read the first line at once).
+    static func out(_ line: String) {
+        print(line)
+        fflush(nil)
+    }
+
+    static func err(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Redraws a progress line on an interactive stderr; silent otherwise.
+    static func progress(_ line: String) {
+        guard isInteractive else { return }
+        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
+    }
+
+    static func endProgress() {
+        guard isInteractive else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+
+    /// A text progress bar: `[#########...........]  45%`.
+    static func bar(_ done: Int, of total: Int, width: Int = 30) -> String {
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
+        let filled = Int(fraction * Double(width))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+            + String(format: "%3.0f%%", fraction * 100)
+    }
+}
