@@ -59,7 +59,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamScoreTests",
-            dependencies: ["KafkaBridge", "Inference", "Features", "Pipeline", "streamscore"]
+            dependencies: [
+                "KafkaBridge", "Inference", "Features", "Pipeline", "streamscore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -70,7 +70,7 @@ public struct PipelineConfiguration: Sendable {
             "auto.offset.reset": "earliest",
             "enable.partition.eof": "false",
             "session.timeout.ms": "10000",
-            "fetch.wait.max.ms": "10",
+            "fetch.wait.max.ms": "5",
         ]
         p.merge(consumerProperties) { _, user in user }
         p.merge(Self.managedConsumerProperties(commitInterval)) { _, managed in managed }

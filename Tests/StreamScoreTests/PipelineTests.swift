@@ -1,0 +1,215 @@
+import Features
+import Foundation
+import Inference
+import KafkaBridge
+import Logging
+import Pipeline
+import Testing
+
+/// The worker in-process against the mock cluster: records, offsets, scores.
+@Suite("Scoring pipeline", .serialized)
+struct PipelineTests {
+    static let modelPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Models/fraud-logistic.json").path
+    static let fields = ["amount", "distance_km", "txn_last_hour", "card_age_days"]
+
+    struct Setup {
+        let cluster: MockCluster
+        let input: String
+        let output: String
+        let deadLetter: String
+        let group: String
+        let partitions: Int
+
+        init(partitions: Int) throws {
+            cluster = try MockCluster(brokers: 1)
+            input = uniqueName("in")
+            output = uniqueName("out")
+            deadLetter = uniqueName("dlq")
+            group = uniqueName("group")
+            self.partitions = partitions
+            for topic in [input, output, deadLetter] { try cluster.createTopic(topic, partitions: partitions) }
+        }
+
+        var bootstrap: String { cluster.bootstrapServers }
+        var reader: TopicReader { TopicReader(bootstrap: bootstrap) }
+
+        func configuration(_ tweak: (inout PipelineConfiguration) -> Void = { _ in }) -> PipelineConfiguration {
+            var c = PipelineConfiguration(
+                bootstrapServers: bootstrap, groupID: group,
+                topics: .init(input: input, output: output, deadLetter: deadLetter), featureFields: PipelineTests.fields)
+            c.consumerProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "log_level": "3"]
+            c.producerProperties = ["log_level": "3"]
+            c.commitInterval = .milliseconds(200)
+            tweak(&c)
+            return c
+        }
+
+        func pipeline(model: any Model, _ tweak: (inout PipelineConfiguration) -> Void = { _ in }) throws -> ScoringPipeline {
+            var logger = Logger(label: "test")
+            logger.logLevel = .warning
+            return try ScoringPipeline(configuration: configuration(tweak), model: model, logger: logger)
+        }
+    }
+
+    /// Waits until `count` inputs are acknowledged (outputs + dead letters), stops, and
+    /// returns the outcome.
+    func drain(_ pipeline: ScoringPipeline, count: Int) -> ScoringPipeline.Outcome? {
+        let done = eventually(timeout: .seconds(120)) {
+            pipeline.stats.outputsAcknowledged.load(ordering: .relaxed)
+                + pipeline.stats.deadLettersAcknowledged.load(ordering: .relaxed) >= count
+        }
+        #expect(done, "pipeline acknowledged \(pipeline.stats.outputsAcknowledged.load(ordering: .relaxed)) of \(count)")
+        pipeline.requestStop()
+        return pipeline.waitForOutcome(until: .now + .seconds(60))
+    }
+
+    @Test("20,000 events over 8 partitions: one output each, exact scores, order kept, offsets committed")
+    func topicToTopic() throws {
+        let setup = try Setup(partitions: 8)
+        let model = try ModelLoader.load(path: Self.modelPath)
+        let written = try EventWriter(bootstrap: setup.bootstrap)
+            .write(20_000, to: setup.input, generator: TransactionGenerator(seed: 7, keys: 5_000))
+        let pipeline = try setup.pipeline(model: model)
+        try pipeline.start()
+        let outcome = drain(pipeline, count: 20_000)
+        guard case .stopped? = outcome else {
+            Issue.record("pipeline did not stop cleanly: \(String(describing: outcome))")
+            return
+        }
+
+        let outputs = try setup.reader.readAll(setup.output, partitions: 8)
+        #expect(outputs.count == 20_000)
+        var bySource: [String: KafkaRecord] = [:]
+        for record in outputs {
+            let source = try #require(record.source)
+            #expect(record.text(Header.sourceTopic) == setup.input)
+            #expect(record.text(Header.model) == "fraud-demo@1")
+            #expect(bySource.updateValue(record, forKey: "\(source.partition)/\(source.offset)") == nil, "duplicate output")
+        }
+        let decoder = EventDecoder(numericFields: Self.fields)
+        var maxDifference: Float = 0
+        for input in written {
+            let output = try #require(bySource["\(input.partition)/\(input.offset)"], "no output for \(input.partition)/\(input.offset)")
+            #expect(output.key == input.event.key)
+            let (id, row) = try decoder.decode(input.event.value).get()
+            let expected = model.score([row])[0]
+            let json = output.json
+            let score = try #require((json["score"] as? NSNumber)?.floatValue)
+            maxDifference = max(maxDifference, abs(score - expected))
+            #expect(json["id"] as? String == id)
+            #expect(json["key"] as? String == String(decoding: input.event.key, as: UTF8.self))
+            #expect(json["decision"] as? String == (expected >= 0.5 ? "flag" : "pass"))
+            #expect(json["model"] as? String == "fraud-demo@1")
+        }
+        #expect(maxDifference <= 1e-6)
+
+        // Order: within each output partition, records from one input partition appear in
+        // input-offset order.
+        for partition in 0..<Int32(8) {
+            var last: [Int32: Int64] = [:]
+            for record in outputs where record.partition == partition {
+                let source = record.source!
+                #expect(source.offset > last[source.partition, default: -1], "out of order in output partition \(partition)")
+                last[source.partition] = source.offset
+            }
+        }
+
+        let ends = try setup.reader.endOffsets(setup.input, partitions: 8)
+        let committed = try setup.reader.committed(group: setup.group, topic: setup.input, partitions: 8)
+        #expect(committed == ends)
+        #expect(pipeline.stats.consumed.load(ordering: .relaxed) == 20_000)
+    }
+
+    @Test("1% malformed input: each in the dead-letter topic with its reason; every good record scored")
+    func deadLetters() throws {
+        let setup = try Setup(partitions: 4)
+        let written = try EventWriter(bootstrap: setup.bootstrap)
+            .write(5_000, to: setup.input, generator: TransactionGenerator(seed: 11, keys: 1_000, malformedRatio: 0.01))
+        let malformed = written.filter { if case .malformed = $0.event.kind { true } else { false } }
+        #expect(malformed.count > 20)
+        let pipeline = try setup.pipeline(model: try ModelLoader.load(path: Self.modelPath))
+        try pipeline.start()
+        guard case .stopped? = drain(pipeline, count: 5_000) else {
+            Issue.record("pipeline did not stop cleanly")
+            return
+        }
+        let deadLetters = try setup.reader.readAll(setup.deadLetter, partitions: 4)
+        let outputs = try setup.reader.readAll(setup.output, partitions: 4)
+        #expect(deadLetters.count == malformed.count)
+        #expect(outputs.count == written.count - malformed.count)
+        let dlqBySource = Dictionary(uniqueKeysWithValues: deadLetters.map { ("\($0.source!.partition)/\($0.source!.offset)", $0) })
+        for input in malformed {
+            guard case .malformed(let reason) = input.event.kind else { continue }
+            let record = try #require(dlqBySource["\(input.partition)/\(input.offset)"])
+            #expect(record.text(Header.errorReason) == reason)
+            #expect(record.value == input.event.value, "dead letter must carry the original bytes")
+            #expect(record.key == input.event.key)
+            #expect(!(record.text(Header.errorMessage) ?? "").isEmpty)
+            #expect(record.text(Header.sourceTopic) == setup.input)
+        }
+        let expectedReasons = Dictionary(grouping: malformed) { w -> String in
+            if case .malformed(let r) = w.event.kind { r } else { "" }
+        }.mapValues(\.count)
+        #expect(pipeline.stats.deadLettersByReason == expectedReasons)
+        let ends = try setup.reader.endOffsets(setup.input, partitions: 4)
+        #expect(try setup.reader.committed(group: setup.group, topic: setup.input, partitions: 4) == ends)
+    }
+
+    @Test("A slow model: intake stays within its bound; the consumer pauses and resumes")
+    func backPressure() throws {
+        let setup = try Setup(partitions: 4)
+        _ = try EventWriter(bootstrap: setup.bootstrap).write(3_000, to: setup.input, generator: TransactionGenerator(seed: 3))
+        let slow = SlowModel(inner: try ModelLoader.load(path: Self.modelPath), delay: 0.02)
+        let pipeline = try setup.pipeline(model: slow) { c in
+            c.intakeCapacity = 200
+            c.intakeResumeBelow = 100
+            c.pollBatch = 100
+            c.chunkRecords = 20
+            c.batchMaxRows = 16
+        }
+        try pipeline.start()
+        var sawPaused = false
+        let done = eventually(timeout: .seconds(120)) {
+            sawPaused = sawPaused || pipeline.isPaused
+            #expect(pipeline.intakeDepth.current <= 200)
+            return pipeline.stats.outputsAcknowledged.load(ordering: .relaxed) >= 3_000
+        }
+        #expect(done)
+        pipeline.requestStop()
+        guard case .stopped? = pipeline.waitForOutcome(until: .now + .seconds(60)) else {
+            Issue.record("pipeline did not stop cleanly")
+            return
+        }
+        #expect(pipeline.intakeDepth.highWater <= 200)
+        #expect(pipeline.intakeDepth.highWater >= 100, "the queue must actually have filled")
+        #expect(pipeline.stats.pauses.load(ordering: .relaxed) >= 1)
+        #expect(pipeline.stats.resumes.load(ordering: .relaxed) >= 1)
+        #expect(sawPaused)
+        #expect(try setup.reader.count(setup.output, partitions: 4) == 3_000)
+    }
+
+    @Test("A model whose inputs do not match the features is refused before anything connects")
+    func modelMismatch() throws {
+        let setup = try Setup(partitions: 1)
+        let model = LogisticRegression(name: "m", version: "1", inputNames: ["amount", "other", "x", "y"], weights: [1, 2, 3, 4], bias: 0)
+        #expect(throws: PipelineError.self) { _ = try setup.pipeline(model: model) }
+        let short = LogisticRegression(name: "m", version: "1", inputNames: nil, weights: [1, 2], bias: 0)
+        #expect(throws: PipelineError.self) { _ = try setup.pipeline(model: short) }
+    }
+}
+
+/// A model that sleeps before scoring each batch: back-pressure on demand.
+struct SlowModel: Model {
+    let inner: any Model
+    let delay: Double
+    var name: String { inner.name }
+    var version: String { inner.version }
+    var inputCount: Int { inner.inputCount }
+    var inputNames: [String]? { inner.inputNames }
+
+    func score(rows: UnsafeBufferPointer<Float>, rowCount: Int, into scores: UnsafeMutableBufferPointer<Float>) {
+        Thread.sleep(forTimeInterval: delay)
+        inner.score(rows: rows, rowCount: rowCount, into: scores)
+    }
+}
