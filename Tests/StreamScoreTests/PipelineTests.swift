@@ -9,8 +9,7 @@ import Testing
 /// The worker in-process against the mock cluster: records, offsets, scores.
 @Suite("Scoring pipeline", .serialized)
 struct PipelineTests {
-    static let modelPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Models/fraud-logistic.json").path
+    static let modelPath = packageRoot.appendingPathComponent("Models/fraud-logistic.json").path
     static let fields = ["amount", "distance_km", "txn_last_hour", "card_age_days"]
 
     struct Setup {

@@ -16,6 +16,9 @@ final class PollLoop: Sendable {
     private let configuration: PipelineConfiguration
     private let logger: Logger
     private let backPressure: Mutex<BackPressure>
+    /// When the idle clock last restarted (input or rebalance), and whether the group has
+    /// assigned anything yet: an idle limit must not fire while the group is still forming.
+    private let idleClock = Mutex<(since: ContinuousClock.Instant, rebalanced: Bool)>((.now, false))
 
     init(
         consumer: KafkaConsumer, tracker: OffsetTracker, intake: IntakeQueue, stats: PipelineStats,
@@ -37,7 +40,7 @@ final class PollLoop: Sendable {
 
     /// Polls until a stop is requested (or the idle limit passes).
     func run() {
-        var lastInput = ContinuousClock.now
+        let started = ContinuousClock.now
         while !control.isStopping {
             storeCompleted()
             let records = intake.recordCount
@@ -47,16 +50,23 @@ final class PollLoop: Sendable {
             applyBackPressure(action, records: records)
             let batch = consumer.poll(maxRecords: limit, timeout: .milliseconds(100))
             if batch.isEmpty {
-                if let idle = configuration.idleExit, ContinuousClock.now - lastInput >= idle,
-                   intake.recordCount == 0, tracker.inFlight() == 0 {
+                if let idle = configuration.idleExit, isIdle(for: idle, startedAt: started) {
                     control.requestStop("idle for \(idle)")
                 }
                 continue
             }
-            lastInput = .now
+            idleClock.withLock { $0.since = .now }
             stats.consumed.add(batch.count, ordering: .relaxed)
             enqueue(batch)
         }
+    }
+
+    /// No input for `idle` since the last record or rebalance, nothing in flight, and the
+    /// group has formed (or a minute passed without any assignment).
+    private func isIdle(for idle: Duration, startedAt: ContinuousClock.Instant) -> Bool {
+        let (since, rebalanced) = idleClock.withLock { $0 }
+        guard rebalanced || ContinuousClock.now - startedAt >= .seconds(60) else { return false }
+        return ContinuousClock.now - since >= idle && intake.recordCount == 0 && tracker.inFlight() == 0
     }
 
     private func applyBackPressure(_ action: BackPressure.Action, records: Int) {
@@ -103,6 +113,7 @@ final class PollLoop: Sendable {
 
     /// Rebalance events, on this thread inside `consumer.poll`.
     func handleRebalance(_ event: RebalanceEvent) {
+        idleClock.withLock { $0 = (.now, true) }
         switch event {
         case .assigned(let partitions):
             stats.assignments.add(1, ordering: .relaxed)

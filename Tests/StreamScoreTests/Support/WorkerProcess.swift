@@ -1,6 +1,13 @@
 import Foundation
 import Testing
 
+/// The package's root directory (where `Models/` and `Configs/` are).
+let packageRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent()  // Support
+    .deletingLastPathComponent()  // StreamScoreTests
+    .deletingLastPathComponent()  // Tests
+    .deletingLastPathComponent()
+
 /// A `streamscore` child process with its stdout and stderr captured to files.
 final class WorkerProcess: @unchecked Sendable {
     // Test helper: `process` is only driven from the test's own thread.
@@ -13,9 +20,7 @@ final class WorkerProcess: @unchecked Sendable {
     static var binary: URL {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("streamscore")
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/streamscore")
+        return packageRoot.appendingPathComponent(".build/debug/streamscore")
     }
 
     init(_ arguments: [String], name: String = "streamscore", environment: [String: String] = [:]) throws {
@@ -31,8 +36,7 @@ final class WorkerProcess: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STREAMSCORE_") }
         env.merge(environment) { _, new in new }
         process.environment = env
-        process.currentDirectoryURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
+        process.currentDirectoryURL = packageRoot
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
