@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+/// Bad configuration stops `streamscore run` before it connects, naming the key.
+@Suite("Configuration errors")
+struct ConfigurationTests {
+    /// Runs the worker against an address nothing listens on: a bad config must fail
+    /// before any connection matters, so the run must end quickly with status 2.
+    func run(yaml: String, environment: [String: String] = [:], extraArguments: [String] = []) throws -> (status: Int32?, stderr: String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("bad") + ".yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let worker = try WorkerProcess(["run", "--config", path, "--bootstrap", "127.0.0.1:1"] + extraArguments, environment: environment)
+        let status = worker.waitForExit(timeout: .seconds(20))
+        return (status, worker.stderr)
+    }
+
+    static let cases: [(name: String, yaml: String, key: String)] = [
+        ("unknown key", "batch:\n  max_rowz: 10\n", "batch.max_rowz"),
+        ("unknown section", "bogus:\n  x: 1\n", "bogus"),
+        ("wrong type", "batch:\n  max_rows: lots\n", "batch.max_rows"),
+        ("below minimum", "pipeline:\n  workers: 0\n", "pipeline.workers"),
+        ("list expected", "features:\n  fields: amount\n", "features.fields"),
+        ("invalid librdkafka property", "kafka:\n  consumer:\n    fetch.wait.max.ms: \"soon\"\n", "kafka.consumer.fetch.wait.max.ms"),
+        ("unknown librdkafka property", "kafka:\n  producer:\n    no.such.property: \"1\"\n", "kafka.producer.no.such.property"),
+        ("managed property", "kafka:\n  consumer:\n    enable.auto.offset.store: \"true\"\n", "kafka.consumer.enable.auto.offset.store"),
+        ("missing model file", "model:\n  path: /nonexistent/model.json\n", "model.path"),
+        ("resume level above capacity", "pipeline:\n  intake_capacity: 100\n  intake_resume_below: 200\n", "pipeline.intake_resume_below"),
+        ("features do not match the model", "features:\n  fields: [amount, distance_km]\n", "features.fields"),
+        ("threshold out of range", "model:\n  threshold: 2\n", "model.threshold"),
+        ("not YAML", "batch: [unclosed\n", "not valid YAML"),
+    ]
+
+    @Test("Bad configuration exits non-zero naming the key", arguments: cases.indices)
+    func badConfiguration(_ index: Int) throws {
+        let c = Self.cases[index]
+        let result = try run(yaml: c.yaml)
+        #expect(result.status == 2, "\(c.name): status \(String(describing: result.status)), stderr: \(result.stderr)")
+        #expect(result.stderr.contains(c.key), "\(c.name): stderr must name \(c.key): \(result.stderr)")
+        #expect(!result.stderr.contains("pipeline started"), "\(c.name): must fail before starting")
+    }
+
+    @Test("Environment variables override the file, and an unknown STREAMSCORE_ variable is an error")
+    func environment() throws {
+        let wrong = try run(yaml: "", environment: ["STREAMSCORE_BATCH_MAX_ROWS": "many"])
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("batch.max_rows") && wrong.stderr.contains("environment STREAMSCORE_BATCH_MAX_ROWS"))
+        let unknown = try run(yaml: "", environment: ["STREAMSCORE_NOPE": "1"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("STREAMSCORE_NOPE"))
+    }
+
+    @Test("A bad model file names the field at fault")
+    func badModelFile() throws {
+        let model = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("model") + ".json").path
+        try #"{"format_version": 1, "kind": "logistic", "name": "m", "version": "1", "weights": [1, 2, "x", 4], "bias": 0}"#
+            .write(toFile: model, atomically: true, encoding: .utf8)
+        let result = try run(yaml: "model:\n  path: \(model)\n")
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("weights[2]"), "\(result.stderr)")
+    }
+}

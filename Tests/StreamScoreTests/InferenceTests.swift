@@ -1,0 +1,66 @@
+import Foundation
+import Inference
+import Testing
+
+@Suite("Inference")
+struct InferenceTests {
+    @Test("SIMD dot product matches the scalar reference on odd lengths", arguments: [0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 74, 100])
+    func dot(_ n: Int) {
+        var g = SystemRandomNumberGenerator()
+        let x = (0..<max(n, 1)).map { _ in Float.random(in: -2...2, using: &g) }
+        let w = (0..<max(n, 1)).map { _ in Float.random(in: -2...2, using: &g) }
+        let simd: Float = DotProduct.simd(x, w, n)
+        let scalar: Float = DotProduct.scalar(x, w, n)
+        let tolerance: Float = 1e-4 * max(1, abs(scalar))
+        #expect(abs(simd - scalar) <= tolerance)
+    }
+
+    @Test("Logistic regression scores a batch like the formula, row by row", arguments: [0, 1, 5, 33])
+    func logistic(_ rows: Int) {
+        let model = LogisticRegression(name: "m", version: "1", inputNames: nil, weights: [0.5, -1, 2, 0.25, 0.1, -0.3, 0.7, 1, -2], bias: -0.5)
+        let batch: [[Float]] = (0..<rows).map { r in
+            (0..<9).map { (c: Int) -> Float in Float((c * 7 + r * 3) % 11) / 5 - 1 }
+        }
+        let scores = model.score(batch)
+        #expect(scores.count == rows)
+        for (row, score) in zip(batch, scores) {
+            var z = Double(model.bias)
+            for (x, w) in zip(row, model.weights) { z += Double(x) * Double(w) }
+            let expected = 1 / (1 + exp(-z))
+            #expect(abs(Double(score) - expected) <= 1e-6)
+        }
+    }
+
+    @Test("Bad model files name the field", arguments: [
+        (#"{"kind":"logistic"}"#, "format_version"),
+        (#"{"format_version":2,"kind":"logistic"}"#, "format_version"),
+        (#"{"format_version":1,"kind":"forest","name":"m","version":"1"}"#, "kind"),
+        (#"{"format_version":1,"kind":"logistic","name":"m","version":"1","bias":0}"#, "weights"),
+        (#"{"format_version":1,"kind":"logistic","name":"m","version":"1","weights":[],"bias":0}"#, "weights"),
+        (#"{"format_version":1,"kind":"logistic","name":"m","version":"1","weights":[1,"a"],"bias":0}"#, "weights[1]"),
+        (#"{"format_version":1,"kind":"logistic","name":"m","version":"1","weights":[1,2],"bias":"x"}"#, "bias"),
+        (#"{"format_version":1,"kind":"logistic","name":"m","version":"1","weights":[1,2],"bias":0,"inputs":["a"]}"#, "inputs"),
+        (#"{"format_version":1,"kind":"logistic","version":"1","weights":[1,2],"bias":0}"#, "name"),
+        (#"{"format_version":1,"kind":"logistic","name":"m","version":"1","weights":[1,1e39],"bias":0}"#, "weights[1]"),
+        (#"{"format_version":1,"kind":"logistic""#, "JSON"),
+    ])
+    func badFiles(_ json: String, _ field: String) {
+        do {
+            _ = try ModelLoader.load(data: Data(json.utf8))
+            Issue.record("accepted \(json)")
+        } catch {
+            #expect(error.description.contains(field), "\(error)")
+        }
+    }
+
+    @Test("The bundled demo model loads with its input names")
+    func bundled() throws {
+        let model = try ModelLoader.load(path: packageRoot.appendingPathComponent("Models/fraud-logistic.json").path)
+        #expect(model.identity == "fraud-demo@1")
+        #expect(model.inputNames == ["amount", "distance_km", "txn_last_hour", "card_age_days"])
+        // A planted-fraud-shaped row scores high, an ordinary one low.
+        let scores = model.score([[1_500, 2_000, 10, 15], [60, 10, 1, 1_000]])
+        #expect(scores[0] > 0.99)
+        #expect(scores[1] < 0.01)
+    }
+}

@@ -1,0 +1,129 @@
+import KafkaBridge
+@testable import Pipeline
+import Testing
+
+@Suite("Offset tracker")
+struct OffsetTrackerTests {
+    let tp = TopicPartition("t", 0)
+
+    func register(_ tracker: OffsetTracker, _ offsets: [Int64], partition: TopicPartition? = nil) -> [UInt64] {
+        tracker.register(partition ?? tp, records: offsets.map { ($0, 1_000 + $0) })
+    }
+
+    @Test("The watermark advances only over a contiguous run of completed records")
+    func outOfOrder() {
+        let tracker = OffsetTracker()
+        let tokens = register(tracker, [10, 11, 12, 13])
+        #expect(tracker.complete(tokens[2])?.nextOffset == nil)
+        #expect(tracker.complete(tokens[1])?.nextOffset == nil)
+        #expect(tracker.takeAdvanced().isEmpty)
+        let first = tracker.complete(tokens[0])
+        #expect(first?.nextOffset == 13)
+        #expect(first?.recordTimestamp == 1_010)
+        #expect(tracker.takeAdvanced() == [tp: 13])
+        #expect(tracker.takeAdvanced().isEmpty)
+        #expect(tracker.inFlight() == 1)
+        #expect(tracker.complete(tokens[3])?.nextOffset == 14)
+        #expect(tracker.inFlight() == 0)
+    }
+
+    @Test("Gaps in offsets (compaction, transaction markers) are tracked by value")
+    func gaps() {
+        let tracker = OffsetTracker()
+        let tokens = register(tracker, [5, 9, 20])
+        #expect(tracker.complete(tokens[1])?.nextOffset == nil)
+        #expect(tracker.complete(tokens[0])?.nextOffset == 10)
+        #expect(tracker.complete(tokens[2])?.nextOffset == 21)
+    }
+
+    @Test("A completion is counted once; unknown tokens are ignored")
+    func duplicates() {
+        let tracker = OffsetTracker()
+        let tokens = register(tracker, [0, 1])
+        #expect(tracker.complete(tokens[1]) != nil)
+        #expect(tracker.complete(tokens[1]) == nil)
+        #expect(tracker.inFlight() == 1)
+        #expect(tracker.complete(UInt64(999) << 44 | 1) == nil)
+    }
+
+    @Test("After a revoke, late reports of the old assignment never complete the new one")
+    func epochs() {
+        let tracker = OffsetTracker()
+        let old = register(tracker, [0, 1, 2])
+        #expect(tracker.complete(old[0])?.nextOffset == 1)
+        #expect(tracker.remove([tp]) == [tp: 1])
+        #expect(tracker.inFlight() == 0)
+        let new = register(tracker, [1, 2])
+        #expect(old[1] != new[0])
+        #expect(tracker.complete(old[1]) == nil, "a report from the revoked assignment")
+        #expect(tracker.inFlight([tp]) == 2)
+        #expect(tracker.complete(new[0])?.nextOffset == 2)
+    }
+
+    @Test("Partitions are independent")
+    func partitions() {
+        let tracker = OffsetTracker()
+        let other = TopicPartition("t", 1)
+        let a = register(tracker, [0, 1])
+        let b = register(tracker, [0], partition: other)
+        #expect(tracker.complete(b[0])?.nextOffset == 1)
+        #expect(tracker.inFlight([tp]) == 2)
+        #expect(tracker.inFlight([other]) == 0)
+        _ = tracker.complete(a[0])
+        #expect(tracker.takeAdvanced() == [tp: 1, other: 1])
+    }
+}
+
+@Suite("Back-pressure")
+struct BackPressureTests {
+    @Test("Pauses at capacity, resumes at the low watermark, never polls past the bound")
+    func hysteresis() {
+        var bp = BackPressure(capacity: 100, resumeBelow: 40)
+        #expect(bp.update(records: 50) == .none)
+        #expect(bp.pollLimit(records: 50, pollBatch: 500) == 50)
+        #expect(bp.update(records: 100) == .pause)
+        #expect(bp.pollLimit(records: 100, pollBatch: 500) == 1)
+        #expect(bp.update(records: 60) == .none)
+        #expect(bp.paused)
+        #expect(bp.update(records: 40) == .resume)
+        #expect(bp.update(records: 40) == .none)
+        #expect(bp.pollLimit(records: 40, pollBatch: 500) == 60)
+    }
+}
+
+@Suite("Intake queue")
+struct IntakeQueueTests {
+    func record(_ offset: Int64) -> KafkaRecord {
+        KafkaRecord(topic: "t", partition: 0, offset: offset, timestamp: 0, key: nil, value: [])
+    }
+
+    @Test("Decoded chunks are released in fetch order, and the bound counts until batching")
+    func order() {
+        let intake = IntakeQueue(capacity: 10)
+        intake.push(records: [record(0), record(1)], tokens: [1, 2])
+        intake.push(records: [record(2)], tokens: [3])
+        let first = intake.takeForDecoding()!
+        let second = intake.takeForDecoding()!
+        intake.finishDecoding(DecodedChunk(sequence: second.sequence, records: second.records, tokens: second.tokens, outcomes: [], rows: []))
+        guard case .timedOut = intake.takeDecoded(until: .now + .milliseconds(20)) else {
+            Issue.record("chunk 1 must wait for chunk 0")
+            return
+        }
+        #expect(intake.recordCount == 3)
+        intake.finishDecoding(DecodedChunk(sequence: first.sequence, records: first.records, tokens: first.tokens, outcomes: [], rows: []))
+        guard case .chunk(let a) = intake.takeDecoded(until: nil), case .chunk(let b) = intake.takeDecoded(until: nil) else {
+            Issue.record("expected two chunks")
+            return
+        }
+        #expect(a.records.map(\.offset) == [0, 1])
+        #expect(b.records.map(\.offset) == [2])
+        #expect(intake.recordCount == 0)
+        #expect(intake.highWater == 3)
+        intake.close()
+        #expect(intake.takeForDecoding() == nil)
+        guard case .finished = intake.takeDecoded(until: nil) else {
+            Issue.record("closed and empty must finish")
+            return
+        }
+    }
+}
