@@ -26,6 +26,9 @@ public struct PipelineConfiguration: Sendable {
     public var intakeCapacity = 10_000
     /// The consumer resumes once intake holds this many records or fewer.
     public var intakeResumeBelow = 5_000
+    /// How long the intake may stay full before the consumer pauses its partitions
+    /// (shorter stalls just hold off polling).
+    public var pauseAfter: Duration = .milliseconds(500)
     /// Most records taken from librdkafka per poll call.
     public var pollBatch = 1_000
     /// Records per unit of work handed to one worker.
@@ -71,6 +74,8 @@ public struct PipelineConfiguration: Sendable {
             "enable.partition.eof": "false",
             "session.timeout.ms": "10000",
             "fetch.wait.max.ms": "5",
+            // librdkafka's prefetch queue is part of the worker's memory: bound it.
+            "queued.max.messages.kbytes": "16384",
         ]
         p.merge(consumerProperties) { _, user in user }
         p.merge(Self.managedConsumerProperties(commitInterval)) { _, managed in managed }

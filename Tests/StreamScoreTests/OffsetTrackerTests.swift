@@ -76,18 +76,22 @@ struct OffsetTrackerTests {
 
 @Suite("Back-pressure")
 struct BackPressureTests {
-    @Test("Pauses at capacity, resumes at the low watermark, never polls past the bound")
-    func hysteresis() {
-        var bp = BackPressure(capacity: 100, resumeBelow: 40)
-        #expect(bp.update(records: 50) == .none)
-        #expect(bp.pollLimit(records: 50, pollBatch: 500) == 50)
-        #expect(bp.update(records: 100) == .pause)
-        #expect(bp.pollLimit(records: 100, pollBatch: 500) == 1)
-        #expect(bp.update(records: 60) == .none)
+    @Test("Holds when full, pauses when full for long, resumes at the low watermark, never polls past the bound")
+    func steps() {
+        var bp = BackPressure(capacity: 100, resumeBelow: 40, pollBatch: 500, pauseAfter: .milliseconds(500))
+        let t0 = ContinuousClock.now
+        #expect(bp.next(records: 50, now: t0) == .poll(limit: 50))
+        #expect(bp.next(records: 100, now: t0) == .hold)
+        #expect(bp.next(records: 100, now: t0 + .milliseconds(499)) == .hold)
+        #expect(bp.next(records: 99, now: t0 + .milliseconds(499)) == .poll(limit: 1), "room again: the hold clock restarts")
+        #expect(bp.next(records: 100, now: t0 + .milliseconds(600)) == .hold)
+        #expect(bp.next(records: 100, now: t0 + .milliseconds(1_100)) == .pause)
         #expect(bp.paused)
-        #expect(bp.update(records: 40) == .resume)
-        #expect(bp.update(records: 40) == .none)
-        #expect(bp.pollLimit(records: 40, pollBatch: 500) == 60)
+        #expect(bp.next(records: 60, now: t0 + .milliseconds(1_200)) == .servePaused)
+        #expect(bp.next(records: 40, now: t0 + .milliseconds(1_300)) == .resume)
+        #expect(!bp.paused)
+        #expect(bp.next(records: 0, now: t0 + .milliseconds(1_300)) == .poll(limit: 100))
+        #expect(bp.next(records: 10, now: t0) == .poll(limit: 90))
     }
 }
 

@@ -36,6 +36,11 @@ final class IntakeQueue: Sendable {
     /// The most records ever held at once.
     var highWater: Int { state.read { $0.highWater } }
 
+    /// Waits until fewer than `limit` records are held, or until `deadline` (poll thread).
+    func waitForRoom(below limit: Int, until deadline: ContinuousClock.Instant) {
+        _ = state.wait(until: deadline) { $0.records < limit ? true : nil }
+    }
+
     /// Appends fetched records as one chunk (poll thread).
     func push(records: [KafkaRecord], tokens: [UInt64]) {
         state.withLock { s in

@@ -32,7 +32,8 @@ final class PollLoop: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.backPressure = Mutex(BackPressure(
-            capacity: configuration.intakeCapacity, resumeBelow: configuration.intakeResumeBelow))
+            capacity: configuration.intakeCapacity, resumeBelow: configuration.intakeResumeBelow,
+            pollBatch: configuration.pollBatch, pauseAfter: configuration.pauseAfter))
     }
 
     /// Whether the consumer is paused for back-pressure right now.
@@ -44,21 +45,44 @@ final class PollLoop: Sendable {
         while !control.isStopping {
             storeCompleted()
             let records = intake.recordCount
-            let (action, limit) = backPressure.withLock { bp in
-                (bp.update(records: records), bp.pollLimit(records: records, pollBatch: configuration.pollBatch))
-            }
-            applyBackPressure(action, records: records)
-            let batch = consumer.poll(maxRecords: limit, timeout: .milliseconds(100))
-            if batch.isEmpty {
-                if let idle = configuration.idleExit, isIdle(for: idle, startedAt: started) {
-                    control.requestStop("idle for \(idle)")
-                }
+            let step = backPressure.withLock { $0.next(records: records, now: .now) }
+            switch step {
+            case .hold:
+                intake.waitForRoom(below: configuration.intakeCapacity, until: .now + .milliseconds(20))
                 continue
+            case .pause:
+                consumer.pause(consumer.assignment())
+                stats.pauses.add(1, ordering: .relaxed)
+                logger.debug("intake full: pausing partitions", metadata: ["records": "\(records)"])
+                continue
+            case .resume:
+                consumer.resume(consumer.assignment())
+                stats.resumes.add(1, ordering: .relaxed)
+                logger.debug("intake drained: resuming partitions", metadata: ["records": "\(records)"])
+                continue
+            case .servePaused:
+                // Serves rebalance callbacks; paused partitions deliver nothing, but a record
+                // from a partition assigned a moment ago is still queued, never dropped.
+                let stray = consumer.poll(maxRecords: 1, timeout: .milliseconds(10))
+                if !stray.isEmpty { accept(stray) }
+                intake.waitForRoom(below: configuration.intakeResumeBelow + 1, until: .now + .milliseconds(50))
+            case .poll(let limit):
+                let batch = consumer.poll(maxRecords: limit, timeout: .milliseconds(100))
+                if batch.isEmpty {
+                    if let idle = configuration.idleExit, isIdle(for: idle, startedAt: started) {
+                        control.requestStop("idle for \(idle)")
+                    }
+                    continue
+                }
+                accept(batch)
             }
-            idleClock.withLock { $0.since = .now }
-            stats.consumed.add(batch.count, ordering: .relaxed)
-            enqueue(batch)
         }
+    }
+
+    private func accept(_ batch: [KafkaRecord]) {
+        idleClock.withLock { $0.since = .now }
+        stats.consumed.add(batch.count, ordering: .relaxed)
+        enqueue(batch)
     }
 
     /// No input for `idle` since the last record or rebalance, nothing in flight, and the
@@ -67,21 +91,6 @@ final class PollLoop: Sendable {
         let (since, rebalanced) = idleClock.withLock { $0 }
         guard rebalanced || ContinuousClock.now - startedAt >= .seconds(60) else { return false }
         return ContinuousClock.now - since >= idle && intake.recordCount == 0 && tracker.inFlight() == 0
-    }
-
-    private func applyBackPressure(_ action: BackPressure.Action, records: Int) {
-        switch action {
-        case .none:
-            return
-        case .pause:
-            consumer.pause(consumer.assignment())
-            stats.pauses.add(1, ordering: .relaxed)
-            logger.debug("intake full: pausing partitions", metadata: ["records": "\(records)"])
-        case .resume:
-            consumer.resume(consumer.assignment())
-            stats.resumes.add(1, ordering: .relaxed)
-            logger.debug("intake drained: resuming partitions", metadata: ["records": "\(records)"])
-        }
     }
 
     /// Registers records with the tracker (per partition, in offset order) and queues them in

@@ -36,6 +36,7 @@ enum ConfigSchema {
         Key(path: "pipeline.workers", kind: .integer(minimum: 1), defaultValue: .scalar("2")),
         Key(path: "pipeline.intake_capacity", kind: .integer(minimum: 2), defaultValue: .scalar("10000")),
         Key(path: "pipeline.intake_resume_below", kind: .integer(minimum: 0), defaultValue: .scalar("5000")),
+        Key(path: "pipeline.pause_after_ms", kind: .integer(minimum: 0), defaultValue: .scalar("500")),
         Key(path: "pipeline.poll_batch", kind: .integer(minimum: 1), defaultValue: .scalar("1000")),
         Key(path: "pipeline.chunk_records", kind: .integer(minimum: 1), defaultValue: .scalar("64")),
         Key(path: "batch.max_rows", kind: .integer(minimum: 1), defaultValue: .scalar("256")),

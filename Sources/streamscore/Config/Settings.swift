@@ -32,6 +32,7 @@ struct Settings {
         guard p.intakeResumeBelow < p.intakeCapacity else {
             throw ConfigError(key: "pipeline.intake_resume_below", reason: "must be below pipeline.intake_capacity (\(p.intakeCapacity))")
         }
+        p.pauseAfter = .milliseconds(try config.integer("pipeline.pause_after_ms"))
         p.pollBatch = try config.integer("pipeline.poll_batch")
         p.chunkRecords = try config.integer("pipeline.chunk_records")
         p.batchMaxRows = try config.integer("batch.max_rows")
