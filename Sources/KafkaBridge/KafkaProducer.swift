@@ -120,6 +120,18 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// Fetches the topics' metadata (partitions and leaders) so the first records are not
+    /// held back waiting for it. Returns each topic's partition count.
+    /// - Throws: `KafkaError` when the cluster cannot be reached in time or a topic is unknown.
+    @discardableResult
+    public func prepare(topics: [String], timeout: Duration) throws(KafkaError) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for topic in topics {
+            counts[topic] = try RDKafkaMetadata.partitionCount(handle, topic: topic, timeoutMs: timeout.milliseconds)
+        }
+        return counts
+    }
+
     /// Waits until every queued record has a delivery report, or the timeout passes.
     ///
     /// - Returns: whether the queue emptied in time.

@@ -46,6 +46,11 @@ public final class PipelineStats: Sendable {
         latency.withLock { $0.record(micros) }
     }
 
+    /// Forgets all latencies recorded so far (e.g. a warm-up period).
+    public func resetLatency() {
+        latency.withLock { $0 = LatencyWindow() }
+    }
+
     /// Latency percentiles in milliseconds since the last call, and over the whole run.
     public func takeLatencyWindow() -> (interval: LatencySummary, total: LatencySummary) {
         latency.withLock { $0.take() }

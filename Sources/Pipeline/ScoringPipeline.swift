@@ -69,7 +69,7 @@ public final class ScoringPipeline: Sendable {
             pollLoop = PollLoop(
                 consumer: consumer, tracker: tracker, intake: intake, stats: stats, control: control,
                 configuration: configuration, logger: logger)
-            rebalance.target.withLock { $0 = pollLoop }
+            rebalance.connect(pollLoop)
         } catch {
             throw .kafka(error)
         }
@@ -79,6 +79,8 @@ public final class ScoringPipeline: Sendable {
     public func start() throws(PipelineError) {
         precondition(!started.exchange(true, ordering: .relaxed), "start() called twice")
         do {
+            // Output metadata first: otherwise the first batches wait for it in librdkafka.
+            try producer.prepare(topics: [configuration.topics.output, configuration.topics.deadLetter], timeout: .seconds(10))
             try consumer.subscribe([configuration.topics.input])
         } catch {
             throw .kafka(error)
@@ -190,11 +192,20 @@ public final class ScoringPipeline: Sendable {
 }
 
 /// Lets the consumer's rebalance callback reach the poll loop, which is created after the
-/// consumer it drives.
+/// consumer it drives. Holds the loop weakly: the loop owns the consumer, whose callbacks
+/// own this relay, and a strong reference would keep the consumer alive forever.
 private final class RebalanceRelay: Sendable {
-    let target = Mutex<PollLoop?>(nil)
+    private struct Target: Sendable {
+        weak var loop: PollLoop?
+    }
+
+    private let target = Mutex(Target())
+
+    func connect(_ loop: PollLoop) {
+        target.withLock { $0.loop = loop }
+    }
 
     func forward(_ event: RebalanceEvent) {
-        target.withLock { $0 }?.handleRebalance(event)
+        target.withLock { $0.loop }?.handleRebalance(event)
     }
 }

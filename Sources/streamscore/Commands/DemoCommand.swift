@@ -60,6 +60,14 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let topics = settings.pipeline.topics
         let broker = try DevelopmentBroker(topics: [topics.input, topics.output, topics.deadLetter], partitions: partitions)
+        // Every client is created and released inside `score`, so none outlives the cluster
+        // (a client whose cluster went away logs connection failures).
+        try await score(settings: settings, broker: broker, logger: logger)
+        withExtendedLifetime(broker) {}
+    }
+
+    private func score(settings: Settings, broker: DevelopmentBroker, logger: Logger) async throws {
+        let topics = settings.pipeline.topics
         var config = settings.pipeline
         config.bootstrapServers = broker.bootstrapServers
         config.groupID = "streamscore-demo"
@@ -80,9 +88,6 @@ struct DemoCommand: AsyncParsableCommand {
             topic: topics.input, rate: rate, duration: duration, malformedRatio: malformedRatio)
         try await WorkerRun(pipeline: pipeline, logger: logger, extraServices: [console]).run()
         console.printSummary()
-        // Clients first, then the cluster they talk to (or they log connection failures).
         console.close()
-        withExtendedLifetime(pipeline) {}
-        withExtendedLifetime(broker) {}
     }
 }
