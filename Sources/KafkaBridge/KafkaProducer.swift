@@ -64,60 +64,49 @@ public final class KafkaProducer: Sendable {
     }
 
     private func produce(_ record: OutgoingRecord, token: UInt64) -> KafkaError? {
-        // Header names (NUL-terminated) and values share one scratch buffer so a single
-        // pointer scope covers them all; librdkafka copies everything before returning.
-        var scratch = [UInt8]()
-        var spans: [(name: Int, value: Int, size: Int)] = []
-        for header in record.headers {
-            let name = scratch.count
-            scratch.append(contentsOf: header.name.utf8)
-            scratch.append(0)
-            spans.append((name, scratch.count, header.value.count))
-            scratch.append(contentsOf: header.value)
-        }
-        return record.topic.withCString { topic in
+        // Headers go in as one application-owned list (VTYPE_HEADERS), not one VTYPE_HEADER
+        // per header: with the latter, librdkafka 2.0.2 frees the headers twice when the
+        // partitioner refuses a record (unknown or unauthorized topic) and crashes
+        // (librdkafka issue #4627). With a list, a failed call leaves it to us to free.
+        let headers = record.headers.isEmpty ? nil : RDKafkaHeaders(record.headers)
+        let error: KafkaError? = record.topic.withCString { topic in
             record.value.withUnsafeBytes { value in
                 (record.key ?? []).withUnsafeBytes { key in
-                    scratch.withUnsafeBytes { scratch in
-                        var vus: [rd_kafka_vu_t] = []
-                        vus.reserveCapacity(7 + spans.count)
-                        var v = rd_kafka_vu_t()
-                        v.vtype = RD_KAFKA_VTYPE_TOPIC; v.u.cstr = topic; vus.append(v)
-                        if let partition = record.partition {
-                            v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_PARTITION; v.u.i32 = partition; vus.append(v)
-                        }
-                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_MSGFLAGS; v.u.i = RD_KAFKA_MSG_F_COPY; vus.append(v)
-                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_VALUE
-                        v.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); v.u.mem.size = value.count
+                    var vus: [rd_kafka_vu_t] = []
+                    vus.reserveCapacity(8)
+                    var v = rd_kafka_vu_t()
+                    v.vtype = RD_KAFKA_VTYPE_TOPIC; v.u.cstr = topic; vus.append(v)
+                    if let partition = record.partition {
+                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_PARTITION; v.u.i32 = partition; vus.append(v)
+                    }
+                    v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_MSGFLAGS; v.u.i = RD_KAFKA_MSG_F_COPY; vus.append(v)
+                    v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_VALUE
+                    v.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); v.u.mem.size = value.count
+                    vus.append(v)
+                    if record.key != nil {
+                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_KEY
+                        v.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); v.u.mem.size = key.count
                         vus.append(v)
-                        if record.key != nil {
-                            v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_KEY
-                            v.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); v.u.mem.size = key.count
-                            vus.append(v)
-                        }
-                        if let timestamp = record.timestamp {
-                            v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_TIMESTAMP; v.u.i64 = timestamp; vus.append(v)
-                        }
-                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_OPAQUE
-                        v.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)); vus.append(v)
-                        let base = scratch.baseAddress
-                        for span in spans {
-                            v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_HEADER
-                            v.u.header.name = base.map { UnsafeRawPointer($0 + span.name).assumingMemoryBound(to: CChar.self) }
-                            v.u.header.val = base.map { UnsafeRawPointer($0 + span.value) }
-                            v.u.header.size = span.size
-                            vus.append(v)
-                        }
-                        return handle.withPointer { rk -> KafkaError? in
-                            vus.withUnsafeBufferPointer { list in
-                                guard let error = rd_kafka_produceva(rk, list.baseAddress, list.count) else { return nil }
-                                return KafkaError(consuming: error)
-                            }
+                    }
+                    if let timestamp = record.timestamp {
+                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_TIMESTAMP; v.u.i64 = timestamp; vus.append(v)
+                    }
+                    v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_OPAQUE
+                    v.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)); vus.append(v)
+                    if let headers {
+                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_HEADERS; v.u.headers = headers.pointer; vus.append(v)
+                    }
+                    return handle.withPointer { rk -> KafkaError? in
+                        vus.withUnsafeBufferPointer { list in
+                            guard let error = rd_kafka_produceva(rk, list.baseAddress, list.count) else { return nil }
+                            return KafkaError(consuming: error)
                         }
                     }
                 }
             }
         }
+        if error == nil { headers?.handOver() }
+        return error
     }
 
     /// Fetches the topics' metadata (partitions and leaders) so the first records are not

@@ -17,6 +17,12 @@ public final class MockCluster: Sendable {
     /// Comma-separated `host:port` listeners.
     public var bootstrapServers: String { owner.bootstrapServers }
 
+    /// Makes the next `count` requests of a Kafka API (0 = Produce, 1 = Fetch, 8 =
+    /// OffsetCommit, …) fail with broker error `code` (a Kafka protocol error code).
+    public func failNextRequests(apiKey: Int16, count: Int, code: Int32) {
+        owner.pushRequestErrors(apiKey: apiKey, codes: Array(repeating: code, count: count))
+    }
+
     /// Creates a topic with `partitions` partitions.
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws(KafkaError) {
         try owner.createTopic(name, partitions: partitions, replicationFactor: replicationFactor)

@@ -148,6 +148,9 @@ public final class ScoringPipeline: Sendable {
     /// Whether the consumer is paused for back-pressure.
     public var isPaused: Bool { pollLoop.isPaused }
 
+    /// Times the batcher waited for room in librdkafka's full producer queue.
+    public var producerQueueFullWaits: Int { producer.queueFullWaitCount }
+
     /// Outputs waiting in librdkafka's queue.
     public var producerOutstanding: Int { producer.outstanding }
 

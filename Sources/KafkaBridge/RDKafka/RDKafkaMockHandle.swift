@@ -26,6 +26,13 @@ final class RDKafkaMockHandle: @unchecked Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "create topic \(name)") }
     }
 
+    func pushRequestErrors(apiKey: Int16, codes: [Int32]) {
+        let errors = codes.map { rd_kafka_resp_err_t(rawValue: $0) }
+        errors.withUnsafeBufferPointer {
+            rd_kafka_mock_push_request_errors_array(cluster, apiKey, $0.count, $0.baseAddress)
+        }
+    }
+
     deinit {
         rd_kafka_mock_cluster_destroy(cluster)
     }
