@@ -1,4 +1,5 @@
 import Features
+import Foundation
 import Histogram
 import Synchronization
 
@@ -26,10 +27,35 @@ public final class PipelineStats: Sendable {
     /// Failed delivery reports (each stops the worker).
     public let deliveryFailures = Atomic<Int>(0)
 
+    /// Monotonic nanoseconds of the first fetch and the latest acknowledgement (0: none yet).
+    private let firstFetchNanos = Atomic<Int64>(0)
+    private let lastAckNanos = Atomic<Int64>(0)
+
     private let deadLetterReasons: Mutex<[String: Int]> = Mutex([:])
     private let latency = Mutex(LatencyWindow())
 
     public init() {}
+
+    func markFetched() {
+        _ = firstFetchNanos.compareExchange(expected: 0, desired: Self.nowNanos(), ordering: .relaxed)
+    }
+
+    func markAcknowledged() {
+        lastAckNanos.store(Self.nowNanos(), ordering: .relaxed)
+    }
+
+    /// Seconds from the first fetched record to the latest acknowledgement: the time the
+    /// worker spent busy, without group joins or idle waiting (0 before any output).
+    public var activeSeconds: Double {
+        let first = firstFetchNanos.load(ordering: .relaxed), last = lastAckNanos.load(ordering: .relaxed)
+        return first == 0 || last < first ? 0 : Double(last - first) / 1e9
+    }
+
+    private static func nowNanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
 
     func recordDeadLetter(_ reason: String) {
         deadLetterReasons.withLock { $0[reason, default: 0] += 1 }

@@ -107,7 +107,7 @@ public final class ScoringPipeline: Sendable {
             pollLoop.run()
             let sequence = ShutdownSequence(
                 consumer: consumer, producer: producer, intake: intake, tracker: tracker, pollLoop: pollLoop,
-                control: control, logger: logger, deadline: .now + configuration.shutdownTimeout)
+                control: control, stats: stats, logger: logger, deadline: .now + configuration.shutdownTimeout)
             sequence.run(workers: workers, batcher: batcher)
         }
         logger.info("pipeline started", metadata: [
@@ -172,6 +172,7 @@ public final class ScoringPipeline: Sendable {
             return
         }
         guard let completion = tracker.complete(report.token) else { return }
+        stats.markAcknowledged()
         if report.topic == deadLetterTopic {
             stats.deadLettersAcknowledged.add(1, ordering: .relaxed)
         } else {

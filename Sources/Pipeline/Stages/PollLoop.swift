@@ -82,6 +82,7 @@ final class PollLoop: Sendable {
     private func accept(_ batch: [KafkaRecord]) {
         idleClock.withLock { $0.since = .now }
         stats.consumed.add(batch.count, ordering: .relaxed)
+        stats.markFetched()
         enqueue(batch)
     }
 

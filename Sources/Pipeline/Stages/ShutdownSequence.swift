@@ -1,3 +1,4 @@
+import Foundation
 import KafkaBridge
 import Logging
 
@@ -14,6 +15,7 @@ struct ShutdownSequence {
     let tracker: OffsetTracker
     let pollLoop: PollLoop
     let control: PipelineControl
+    let stats: PipelineStats
     let logger: Logger
     let deadline: ContinuousClock.Instant
 
@@ -36,6 +38,13 @@ struct ShutdownSequence {
         consumer.close()
         producer.close()
         control.finish(timedOutIn: timedOut)
-        logger.info("stopped", metadata: ["uncommitted": "\(tracker.inFlight())"])
+        logger.info("stopped", metadata: [
+            "uncommitted": "\(tracker.inFlight())",
+            "consumed": "\(stats.consumed.load(ordering: .relaxed))",
+            "outputs": "\(stats.outputsAcknowledged.load(ordering: .relaxed))",
+            "dead_letters": "\(stats.deadLettersAcknowledged.load(ordering: .relaxed))",
+            "pauses": "\(stats.pauses.load(ordering: .relaxed))",
+            "active_seconds": "\(String(format: "%.3f", stats.activeSeconds))",
+        ])
     }
 }
