@@ -15,6 +15,34 @@ struct WorkerProcessTests {
         var all: [String] { [input, output, deadLetter] }
     }
 
+    /// A broker process with 20,000 events preloaded over 4 partitions, and a worker config
+    /// with small queues and batches, so a stop lands while plenty is in flight.
+    struct Loaded {
+        let topics = Topics()
+        let broker: BrokerProcess
+        let reader: TopicReader
+        let written: [EventWriter.Written]
+        let config: String
+
+        init(seed: UInt64) throws {
+            broker = try BrokerProcess(partitions: 4, topics: topics.all)
+            reader = TopicReader(bootstrap: broker.bootstrap)
+            written = try EventWriter(bootstrap: broker.bootstrap)
+                .write(20_000, to: topics.input, generator: TransactionGenerator(seed: seed, keys: 2_000))
+            config = try writeWorkerConfig(
+                input: topics.input, output: topics.output, deadLetter: topics.deadLetter, group: topics.group,
+                extra: "batch:\n  max_rows: 32\npipeline:\n  intake_capacity: 500\n  intake_resume_below: 200\n  poll_batch: 100")
+        }
+
+        /// Starts a worker and waits until it has written `outputs` outputs.
+        func busyWorker(outputs: Int64) throws -> WorkerProcess {
+            let worker = try WorkerProcess(["run", "--config", config, "--bootstrap", broker.bootstrap])
+            let busy = eventually(timeout: .seconds(60)) { (try? reader.count(topics.output, partitions: 4)) ?? 0 >= outputs }
+            try #require(busy, "worker produced no outputs: \(worker.stderr)")
+            return worker
+        }
+    }
+
     /// Every input offset, grouped by partition, that has at least one output; and how many.
     func outputsBySource(_ reader: TopicReader, _ topics: Topics, partitions: Int) throws -> [String: Int] {
         var counts: [String: Int] = [:]
@@ -27,18 +55,9 @@ struct WorkerProcessTests {
 
     @Test("SIGKILL mid-stream and restart: every input has an output; duplicates only after the last commit")
     func killAndRestart() throws {
-        let topics = Topics()
-        let broker = try BrokerProcess(partitions: 4, topics: topics.all)
-        let reader = TopicReader(bootstrap: broker.bootstrap)
-        let written = try EventWriter(bootstrap: broker.bootstrap)
-            .write(20_000, to: topics.input, generator: TransactionGenerator(seed: 21, keys: 2_000))
-        let config = try writeWorkerConfig(
-            input: topics.input, output: topics.output, deadLetter: topics.deadLetter, group: topics.group,
-            extra: "batch:\n  max_rows: 32\npipeline:\n  intake_capacity: 500\n  intake_resume_below: 200\n  poll_batch: 100")
-
-        let first = try WorkerProcess(["run", "--config", config, "--bootstrap", broker.bootstrap])
-        let started = eventually(timeout: .seconds(60)) { (try? reader.count(topics.output, partitions: 4)) ?? 0 >= 3_000 }
-        try #require(started, "worker produced no outputs: \(first.stderr)")
+        let loaded = try Loaded(seed: 21)
+        let (topics, broker, reader, written, config) = (loaded.topics, loaded.broker, loaded.reader, loaded.written, loaded.config)
+        let first = try loaded.busyWorker(outputs: 3_000)
         first.signal(SIGKILL)
         #expect(first.waitForExit(timeout: .seconds(10)) != 0)
         let committedAtKill = try reader.committed(group: topics.group, topic: topics.input, partitions: 4)
@@ -113,17 +132,9 @@ struct WorkerProcessTests {
 
     @Test("SIGTERM under load: exit 0, and every output written has its input offset committed")
     func gracefulStop() throws {
-        let topics = Topics()
-        let broker = try BrokerProcess(partitions: 4, topics: topics.all)
-        let reader = TopicReader(bootstrap: broker.bootstrap)
-        _ = try EventWriter(bootstrap: broker.bootstrap)
-            .write(20_000, to: topics.input, generator: TransactionGenerator(seed: 41, keys: 2_000))
-        let config = try writeWorkerConfig(
-            input: topics.input, output: topics.output, deadLetter: topics.deadLetter, group: topics.group,
-            extra: "batch:\n  max_rows: 32\npipeline:\n  intake_capacity: 500\n  intake_resume_below: 200\n  poll_batch: 100")
-        let worker = try WorkerProcess(["run", "--config", config, "--bootstrap", broker.bootstrap])
-        let busy = eventually(timeout: .seconds(60)) { (try? reader.count(topics.output, partitions: 4)) ?? 0 >= 2_000 }
-        try #require(busy, "worker produced no outputs: \(worker.stderr)")
+        let loaded = try Loaded(seed: 41)
+        let (topics, reader) = (loaded.topics, loaded.reader)
+        let worker = try loaded.busyWorker(outputs: 2_000)
         worker.signal(SIGTERM)
         try #require(worker.waitForExit(timeout: .seconds(40)) == 0, "worker: \(worker.stderr)")
 
