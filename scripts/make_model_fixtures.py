@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Write the model fixtures with the libraries users train with.
+
+Creates (once) a virtual environment in .venv-fixtures with the pinned packages of
+scripts/requirements-fixtures.txt, re-runs itself inside it, trains small models on data
+it generates, and writes to Tests/Fixtures/Models:
+
+  <name>.json / <name>.txt   the model file, as the library itself saves it (XGBoost
+                             Booster.save_model JSON, LightGBM Booster.save_model text) or
+                             as scripts/export_sklearn.py writes it (native JSON)
+  trees.X.csv, dense.X.csv,  input rows shared by several models: header of feature
+  sk-logistic.X.csv          names, empty field = missing (trees.X.csv has missing values)
+  <name>.expected.csv        the library's own prediction per row of its input (binary:
+                             probability of the positive class)
+
+Deterministic for the pinned versions (fixed seeds, single thread). Usage:
+  python3 scripts/make_model_fixtures.py
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv-fixtures"
+OUT = ROOT / "Tests" / "Fixtures" / "Models"
+REQUIREMENTS = ROOT / "scripts" / "requirements-fixtures.txt"
+
+
+def ensure_venv():
+    """Re-executes this script inside the pinned virtual environment."""
+    python = VENV / "bin" / "python"
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    if not python.exists():
+        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
+        subprocess.check_call([str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)])
+    os.execv(str(python), [str(python), *sys.argv])
+
+
+def write_matrix(path, X, names):
+    with open(path, "w") as f:
+        f.write(",".join(names) + "\n")
+        for row in X:
+            f.write(",".join("" if v != v else repr(float(v)) for v in row) + "\n")
+
+
+def write_scores(path, y):
+    with open(path, "w") as f:
+        f.write("score\n")
+        for v in y:
+            f.write(repr(float(v)) + "\n")
+
+
+def data(rng, rows, features, missing):
+    """Features with interactions and a noisy binary label; float32 like the worker."""
+    import numpy as np
+    X = rng.normal(size=(rows, features)).astype(np.float32)
+    logit = 1.5 * X[:, 0] - X[:, 1] + X[:, 2] * X[:, 3] + 0.5 * np.abs(X[:, 4]) - 0.3
+    y = (logit + rng.normal(scale=0.5, size=rows) > 0).astype(np.int32)
+    target = (2 * X[:, 0] + X[:, 1] * X[:, 5] + rng.normal(scale=0.1, size=rows)).astype(np.float32)
+    if missing:
+        X[rng.random(X.shape) < missing] = np.nan
+    return X, y, target
+
+
+def main():
+    ensure_venv()
+    import warnings
+    warnings.filterwarnings("ignore")  # MLP convergence notes; the fixtures need no convergence
+    import numpy as np
+    import lightgbm as lgb
+    import xgboost as xgb
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from export_sklearn import export
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(20261129)
+    features = 8
+    names = [f"x{i}" for i in range(features)]
+    X_train, y_train, t_train = data(rng, 4000, features, missing=0.05)
+    X_test, _, _ = data(rng, 257, features, missing=0.08)  # 257: not a multiple of 8
+    X_dense_train, yd_train, _ = data(rng, 4000, features, missing=0)
+    X_dense_test, _, _ = data(rng, 257, features, missing=0)
+
+    write_matrix(OUT / "trees.X.csv", X_test, names)
+    write_matrix(OUT / "dense.X.csv", X_dense_test, names)
+
+    def save(name, expected):
+        write_scores(OUT / f"{name}.expected.csv", expected)
+
+    # XGBoost: binary:logistic, reg:squarederror and reg:logistic; missing values routed.
+    dtrain = xgb.DMatrix(X_train, label=y_train, feature_names=names)
+    for name, objective, label in [
+        ("xgb-binary", "binary:logistic", y_train),
+        ("xgb-regression", "reg:squarederror", t_train),
+        ("xgb-reglogistic", "reg:logistic", y_train),
+    ]:
+        dtrain.set_label(label)
+        booster = xgb.train(
+            {"objective": objective, "max_depth": 5, "eta": 0.2, "nthread": 1, "seed": 1},
+            dtrain, num_boost_round=30)
+        booster.save_model(str(OUT / f"{name}.json"))
+        save(name, booster.predict(xgb.DMatrix(X_test, feature_names=names)))
+
+    # LightGBM: binary and regression, NaN-aware splits, plus zero-as-missing.
+    for name, objective, label, extra in [
+        ("lgb-binary", "binary", y_train, {}),
+        ("lgb-regression", "regression", t_train, {}),
+        ("lgb-zero-missing", "binary", y_train, {"zero_as_missing": True}),
+    ]:
+        params = {"objective": objective, "num_leaves": 15, "learning_rate": 0.2, "num_threads": 1,
+                  "seed": 1, "deterministic": True, "verbose": -1, **extra}
+        booster = lgb.train(params, lgb.Dataset(X_train, label=label, feature_name=names), num_boost_round=30)
+        booster.save_model(str(OUT / f"{name}.txt"))
+        save(name, booster.predict(X_test))
+
+    # scikit-learn, exported to the native JSON format (scaler folded in).
+    logistic = Pipeline([("scale", StandardScaler()), ("model", LogisticRegression(max_iter=1000))])
+    logistic.fit(X_dense_train * [1, 10, 100, 1, 1, 0.1, 1, 1], yd_train)
+    export(logistic, OUT / "sk-logistic.json", name="sk-logistic", version="1", inputs=names)
+    scaled_test = (X_dense_test * [1, 10, 100, 1, 1, 0.1, 1, 1]).astype(np.float32)
+    write_matrix(OUT / "sk-logistic.X.csv", scaled_test, names)
+    save("sk-logistic", logistic.predict_proba(scaled_test)[:, 1])
+
+    for activation in ["relu", "tanh", "logistic"]:
+        mlp = Pipeline([("scale", StandardScaler()),
+                        ("model", MLPClassifier(hidden_layer_sizes=(16, 8), activation=activation,
+                                                max_iter=300, random_state=1))])
+        mlp.fit(X_dense_train, yd_train)
+        name = f"sk-mlp-{activation}"
+        export(mlp, OUT / f"{name}.json", name=name, version="1", inputs=names)
+        save(name, mlp.predict_proba(X_dense_test)[:, 1])
+
+    print(f"wrote fixtures to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
