@@ -35,4 +35,14 @@ public struct LogisticRegression: Model {
             }
         }
     }
+
+    /// Reference: the scalar dot product, row by row.
+    public func scoreScalar(_ rows: [[Float]]) -> [Float] {
+        rows.map { row in
+            let z = row.withUnsafeBufferPointer { x in
+                weights.withUnsafeBufferPointer { w in DotProduct.scalar(x.baseAddress!, w.baseAddress!, weights.count) }
+            }
+            return 1 / (1 + Float.exp(-(z + bias)))
+        }
+    }
 }
