@@ -1,0 +1,149 @@
+import Foundation
+import Inference
+import Testing
+
+/// Broken XGBoost and LightGBM files: an error naming the field, never a crash.
+@Suite("Bad tree model files")
+struct ModelFileErrorTests {
+    static let directory = packageRoot.appendingPathComponent("Tests/Fixtures/Models")
+
+    static func text(_ file: String) throws -> String {
+        try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+    }
+
+    /// Loads `text` and returns the error's description (or records an issue if it loads).
+    static func failure(_ text: String, format: ModelLoader.Format = .auto) -> String {
+        do {
+            _ = try ModelLoader.load(data: Data(text.utf8), format: format, name: "m")
+            Issue.record("a broken file loaded")
+            return ""
+        } catch {
+            return error.description
+        }
+    }
+
+    /// XGBoost JSON with one edit to the first tree (or the learner).
+    static func xgboost(_ edit: (inout [String: Any]) -> Void) throws -> String {
+        var root = try JSONSerialization.jsonObject(with: Data(text("xgb-binary.json").utf8)) as! [String: Any]
+        edit(&root)
+        return String(decoding: try JSONSerialization.data(withJSONObject: root), as: UTF8.self)
+    }
+
+    static func editFirstTree(_ root: inout [String: Any], _ edit: (inout [String: Any]) -> Void) {
+        var learner = root["learner"] as! [String: Any]
+        var booster = learner["gradient_booster"] as! [String: Any]
+        var model = booster["model"] as! [String: Any]
+        var trees = model["trees"] as! [[String: Any]]
+        edit(&trees[0])
+        model["trees"] = trees
+        booster["model"] = model
+        learner["gradient_booster"] = booster
+        root["learner"] = learner
+    }
+
+    @Test("XGBoost: truncated JSON")
+    func truncated() throws {
+        let full = try Self.text("xgb-binary.json")
+        #expect(Self.failure(String(full.prefix(full.count / 2))).contains("not valid JSON"))
+    }
+
+    @Test("XGBoost: unknown objective")
+    func objective() throws {
+        let doc = try Self.xgboost { root in
+            var learner = root["learner"] as! [String: Any]
+            learner["objective"] = ["name": "multi:softprob"]
+            root["learner"] = learner
+        }
+        #expect(Self.failure(doc).contains("learner.objective.name"))
+    }
+
+    @Test("XGBoost: a tree that points outside itself")
+    func outside() throws {
+        let doc = try Self.xgboost { Self.editFirstTree(&$0) { tree in
+            var left = tree["left_children"] as! [Int]
+            left[0] = 100_000
+            tree["left_children"] = left
+        } }
+        let message = Self.failure(doc)
+        #expect(message.contains("trees[0]") && message.contains("outside"), "\(message)")
+    }
+
+    @Test("XGBoost: a tree with a cycle")
+    func cycle() throws {
+        let doc = try Self.xgboost { Self.editFirstTree(&$0) { tree in
+            var left = tree["left_children"] as! [Int]
+            left[1] = 0
+            tree["left_children"] = left
+        } }
+        #expect(Self.failure(doc).contains("reached twice"))
+    }
+
+    @Test("XGBoost: arrays of different lengths")
+    func shapes() throws {
+        let doc = try Self.xgboost { Self.editFirstTree(&$0) { tree in
+            tree["split_conditions"] = (tree["split_conditions"] as! [Double]).dropLast().map { $0 }
+        } }
+        #expect(Self.failure(doc).contains("split_conditions"))
+    }
+
+    @Test("XGBoost: categorical splits are refused")
+    func categorical() throws {
+        let doc = try Self.xgboost { Self.editFirstTree(&$0) { tree in
+            var types = tree["split_type"] as! [Int]
+            types[0] = 1
+            tree["split_type"] = types
+        } }
+        #expect(Self.failure(doc).contains("categorical"))
+    }
+
+    @Test("XGBoost: a feature index beyond the inputs")
+    func feature() throws {
+        let doc = try Self.xgboost { Self.editFirstTree(&$0) { tree in
+            var features = tree["split_indices"] as! [Int]
+            features[0] = 99
+            tree["split_indices"] = features
+        } }
+        #expect(Self.failure(doc).contains("feature 99"))
+    }
+
+    /// Replaces the first value of the first `key=` line of a LightGBM text model.
+    static func replacingFirstValue(of key: String, with value: String, in text: String) -> String {
+        let line = text.components(separatedBy: "\n").first { $0.hasPrefix("\(key)=") }!
+        let values = line.dropFirst(key.count + 1).split(separator: " ").map(String.init)
+        return text.replacingOccurrences(of: line, with: "\(key)=" + ([value] + values.dropFirst()).joined(separator: " "))
+    }
+
+    @Test("LightGBM: truncated, NaN leaf, unknown objective, categorical split, child outside the tree", arguments: [
+        ("truncated", "Tree"),
+        ("nan leaf", "leaf_value"),
+        ("objective", "objective"),
+        ("categorical", "categorical"),
+        ("outside", "outside"),
+    ])
+    func lightgbm(_ edit: String, _ expected: String) throws {
+        let full = try Self.text("lgb-binary.txt")
+        let text: String
+        switch edit {
+        case "truncated": text = String(full.prefix(300))  // the header, no tree
+        case "nan leaf": text = Self.replacingFirstValue(of: "leaf_value", with: "nan", in: full)
+        case "objective": text = full.replacingOccurrences(of: "objective=binary", with: "objective=lambdarank")
+        case "categorical": text = Self.replacingFirstValue(of: "decision_type", with: "9", in: full)
+        default: text = Self.replacingFirstValue(of: "left_child", with: "5000", in: full)
+        }
+        let message = Self.failure(text, format: .lightgbm)
+        #expect(message.contains(expected), "\(edit): \(message)")
+    }
+
+    @Test("Native MLP: shapes that do not chain, unknown activation, NaN weight", arguments: [
+        (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2],[3,4]],"bias":[0,0],"activation":"relu"},{"weights":[[1,2,3]],"bias":[0],"activation":"logistic"}]}"#, "layers[1].weights"),
+        (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2]],"bias":[0],"activation":"swish"}]}"#, "layers[0].activation"),
+        (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2],[3]],"bias":[0,0],"activation":"relu"}]}"#, "layers[0].weights[1]"),
+        (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2]],"bias":[0,0],"activation":"relu"}]}"#, "layers[0].bias"),
+        (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2],[1,2]],"bias":[0,0],"activation":"logistic"}]}"#, "multi-class"),
+        (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[]}"#, "layers"),
+    ])
+    func mlp(_ json: String, _ field: String) {
+        let message = Self.failure(json)
+        #expect(message.contains(field), "\(message)")
+    }
+}
