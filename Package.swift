@@ -46,11 +46,11 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        // The executable: CLI, config loading, logging bootstrap.
+        // The executable: CLI, config loading, logging bootstrap; model tools use Inference.
         .executableTarget(
             name: "streamscore",
             dependencies: [
-                "Pipeline",
+                "Pipeline", "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -11,6 +11,8 @@ public protocol Model: Sendable {
     var inputCount: Int { get }
     /// Input names when the model file carries them, in input order.
     var inputNames: [String]? { get }
+    /// Kind, shape and memory, for `streamscore model inspect`.
+    var summary: ModelSummary { get }
 
     /// Scores `rowCount` rows of `rows` into the first `rowCount` elements of `scores`.
     ///

@@ -211,6 +211,7 @@ struct SlowModel: Model {
     var version: String { inner.version }
     var inputCount: Int { inner.inputCount }
     var inputNames: [String]? { inner.inputNames }
+    var summary: ModelSummary { inner.summary }
 
     func score(rows: UnsafeBufferPointer<Float>, rowCount: Int, into scores: UnsafeMutableBufferPointer<Float>) {
         Thread.sleep(forTimeInterval: delay)

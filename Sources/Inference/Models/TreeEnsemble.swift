@@ -1,10 +1,10 @@
 /// A sum of regression trees (gradient-boosted): XGBoost and LightGBM models.
 ///
 /// All trees live in flat parallel arrays (one entry per node), each tree's nodes
-/// contiguous. Scoring walks eight rows through a tree together, one level per step and
-/// one row per lane, so eight independent node-to-node dependency chains overlap instead
-/// of one row waiting on each load and compare; `scoreScalar` is the one-row-at-a-time
-/// reference.
+/// contiguous and breadth-first. Scoring walks up to eight rows through a tree together,
+/// one level per step and one row per lane, branch-free, so eight independent
+/// node-to-node dependency chains overlap instead of one row waiting on each load and
+/// compare; `scoreScalar` is the one-row-at-a-time reference that follows branches.
 public struct TreeEnsemble: Model {
     /// How a node treats a missing (NaN) or zero input.
     public enum MissingRule: UInt8, Sendable {
@@ -52,34 +52,70 @@ public struct TreeEnsemble: Model {
     /// Where the model came from ("xgboost binary:logistic", "lightgbm binary").
     public let origin: String
 
+    // Flat node arrays, one entry per node. Each tree's nodes are laid out breadth-first
+    // with the two children of a split adjacent (`child` is the left one, right = left + 1),
+    // so a step is `node = child[node] + (goesLeft ? 0 : 1)`. A leaf points at itself with
+    // an infinite threshold and NaN going left, so extra steps past a leaf stay on it and
+    // the walk needs no leaf test: every tree is walked exactly `depths[t]` steps.
+
+    /// Split feature (leaves: -1).
     let feature: [Int32]
+    /// Split feature, with 0 for leaves (safe to load).
+    let loadFeature: [Int32]
     let threshold: [Float]
-    let left: [Int32]
-    let right: [Int32]
+    let child: [Int32]
+    /// Where NaN goes under `nanFollowsDefault` and `nanIsZero` (leaves: left, i.e. stay).
+    let nanLeft: [UInt8]
     let value: [Float]
-    /// bit 0: default left; bits 1–2: `MissingRule`.
+    /// bit 0: default left; bits 1–2: `MissingRule` (for the general path and the reference).
     let flags: [UInt8]
     let roots: [Int32]
     let depths: [Int32]
+    /// Some node treats zero as missing: use the general decision.
+    let usesZeroRule: Bool
 
     /// Flattens checked trees (see `TreeCheck`) into the ensemble.
     public init(
         name: String, version: String, origin: String, inputNames: [String]?, inputCount: Int,
         trees: [[Node]], baseMargin: Float, output: Output
     ) {
-        var feature: [Int32] = [], threshold: [Float] = [], left: [Int32] = [], right: [Int32] = []
-        var value: [Float] = [], flags: [UInt8] = [], roots: [Int32] = [], depths: [Int32] = []
+        var feature: [Int32] = [], loadFeature: [Int32] = [], threshold: [Float] = [], child: [Int32] = []
+        var nanLeft: [UInt8] = [], value: [Float] = [], flags: [UInt8] = [], roots: [Int32] = [], depths: [Int32] = []
+        var zeroRule = false
         for tree in trees {
             let base = Int32(feature.count)
             roots.append(base)
             depths.append(Int32(TreeCheck.depth(tree)))
-            for node in tree {
-                feature.append(node.feature)
-                threshold.append(node.threshold)
-                left.append(node.feature < 0 ? base : base + node.left)
-                right.append(node.feature < 0 ? base : base + node.right)
-                value.append(node.value)
-                flags.append((node.defaultLeft ? 1 : 0) | node.missing.rawValue << 1)
+            // Breadth-first order; `position[i]` is old node i's new index within the tree.
+            var order = [0]
+            var position = [Int32](repeating: -1, count: tree.count)
+            position[0] = 0
+            var i = 0
+            while i < order.count {
+                let node = tree[order[i]]
+                if node.feature >= 0 {
+                    for next in [Int(node.left), Int(node.right)] {
+                        position[next] = Int32(order.count)
+                        order.append(next)
+                    }
+                }
+                i += 1
+            }
+            for (index, old) in order.enumerated() {
+                let node = tree[old]
+                let me = base + Int32(index)
+                if node.feature < 0 {
+                    feature.append(-1); loadFeature.append(0); threshold.append(.infinity); child.append(me)
+                    nanLeft.append(1); value.append(node.value); flags.append(1)
+                } else {
+                    feature.append(node.feature); loadFeature.append(node.feature); threshold.append(node.threshold)
+                    child.append(base + position[Int(node.left)])
+                    let goesLeftOnNaN = node.missing == .nanIsZero ? 0 < node.threshold : node.defaultLeft
+                    nanLeft.append(goesLeftOnNaN ? 1 : 0)
+                    value.append(0)
+                    flags.append((node.defaultLeft ? 1 : 0) | node.missing.rawValue << 1)
+                    if node.missing == .zeroFollowsDefault { zeroRule = true }
+                }
             }
         }
         self.name = name
@@ -89,8 +125,9 @@ public struct TreeEnsemble: Model {
         self.inputCount = inputCount
         self.baseMargin = baseMargin
         self.output = output
-        (self.feature, self.threshold, self.left, self.right) = (feature, threshold, left, right)
-        (self.value, self.flags, self.roots, self.depths) = (value, flags, roots, depths)
+        (self.feature, self.loadFeature, self.threshold, self.child) = (feature, loadFeature, threshold, child)
+        (self.nanLeft, self.value, self.flags, self.roots, self.depths) = (nanLeft, value, flags, roots, depths)
+        self.usesZeroRule = zeroRule
     }
 
     mutating func setVersion(_ version: String) { self.version = version }
@@ -103,56 +140,90 @@ public struct TreeEnsemble: Model {
         let width = inputCount
         precondition(rows.count >= rowCount * width && scores.count >= rowCount, "batch shape")
         guard rowCount > 0 else { return }
-        feature.withUnsafeBufferPointer { feature in
+        loadFeature.withUnsafeBufferPointer { feature in
         threshold.withUnsafeBufferPointer { threshold in
-        left.withUnsafeBufferPointer { left in
-        right.withUnsafeBufferPointer { right in
+        child.withUnsafeBufferPointer { child in
+        nanLeft.withUnsafeBufferPointer { nanLeft in
         value.withUnsafeBufferPointer { value in
         flags.withUnsafeBufferPointer { flags in
             let nodes = Nodes(
-                feature: feature.baseAddress!, threshold: threshold.baseAddress!, left: left.baseAddress!,
-                right: right.baseAddress!, value: value.baseAddress!, flags: flags.baseAddress!)
-            var start = 0
-            while start < rowCount {
-                let n = min(8, rowCount - start)
-                let sums = scoreBlock(rows.baseAddress! + start * width, width: width, count: n, nodes: nodes)
-                for lane in 0..<n { scores[start + lane] = finish(sums[lane]) }
-                start += n
+                feature: feature.baseAddress!, threshold: threshold.baseAddress!, child: child.baseAddress!,
+                nanLeft: nanLeft.baseAddress!, value: value.baseAddress!, flags: flags.baseAddress!)
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.lanes) { at in
+                var start = 0
+                while start < rowCount {
+                    let n = min(Self.lanes, rowCount - start)
+                    let block = rows.baseAddress! + start * width
+                    for lane in 0..<n { scores[start + lane] = 0 }
+                    let sums = UnsafeMutablePointer(scores.baseAddress! + start)
+                    if usesZeroRule {
+                        walkGeneral(block, width: width, lanes: n, nodes: nodes, at: at.baseAddress!, sums: sums)
+                    } else {
+                        walk(block, width: width, lanes: n, nodes: nodes, at: at.baseAddress!, sums: sums)
+                    }
+                    for lane in 0..<n { scores[start + lane] = finish(sums[lane]) }
+                    start += n
+                }
             }
         }}}}}}
     }
+
+    /// Rows walked together through each tree.
+    static let lanes = 8
 
     /// Raw pointers to the node arrays for one `score` call.
     struct Nodes {
         let feature: UnsafePointer<Int32>
         let threshold: UnsafePointer<Float>
-        let left: UnsafePointer<Int32>
-        let right: UnsafePointer<Int32>
+        let child: UnsafePointer<Int32>
+        let nanLeft: UnsafePointer<UInt8>
         let value: UnsafePointer<Float>
         let flags: UnsafePointer<UInt8>
     }
 
-    /// Sums the leaf values of up to eight rows over all trees, walking the rows together.
+    /// Adds each tree's leaf value to `sums` for `lanes` rows, stepping all rows one level
+    /// at a time: the rows' steps are independent, so their loads and compares overlap.
     @inline(__always)
-    private func scoreBlock(_ x: UnsafePointer<Float>, width: Int, count: Int, nodes: Nodes) -> SIMD8<Float> {
-        // Lanes past `count` walk row 0 again; their sums are dropped.
-        var rowBase = SIMD8<Int32>()
-        for lane in 0..<8 { rowBase[lane] = Int32(lane < count ? lane * width : 0) }
-        var sums = SIMD8<Float>()
+    private func walk(
+        _ x: UnsafePointer<Float>, width: Int, lanes: Int, nodes: Nodes,
+        at: UnsafeMutablePointer<Int32>, sums: UnsafeMutablePointer<Float>
+    ) {
         for t in 0..<roots.count {
-            var at = SIMD8<Int32>(repeating: roots[t])
+            let root = roots[t]
+            for lane in 0..<lanes { at[lane] = root }
             for _ in 0..<depths[t] {
-                for lane in 0..<8 {
+                for lane in 0..<lanes {
                     let node = Int(at[lane])
-                    let f = nodes.feature[node]
-                    if f < 0 { continue }
-                    let v = x[Int(rowBase[lane]) + Int(f)]
-                    at[lane] = Self.goesLeft(v, nodes.threshold[node], nodes.flags[node]) ? nodes.left[node] : nodes.right[node]
+                    let v = x[lane &* width &+ Int(nodes.feature[node])]
+                    // Branch-free: compares become flags, not jumps (tree paths are data-
+                    // dependent, so a branch here mispredicts about half the time).
+                    let less: UInt8 = v < nodes.threshold[node] ? 1 : 0
+                    let nanLeft: UInt8 = v.isNaN ? nodes.nanLeft[node] : 0
+                    at[lane] = nodes.child[node] &+ 1 &- Int32(less | nanLeft)
                 }
             }
-            for lane in 0..<8 { sums[lane] += nodes.value[Int(at[lane])] }
+            for lane in 0..<lanes { sums[lane] += nodes.value[Int(at[lane])] }
         }
-        return sums
+    }
+
+    /// As `walk`, with every node's full missing-value rule (models that treat zero as missing).
+    private func walkGeneral(
+        _ x: UnsafePointer<Float>, width: Int, lanes: Int, nodes: Nodes,
+        at: UnsafeMutablePointer<Int32>, sums: UnsafeMutablePointer<Float>
+    ) {
+        for t in 0..<roots.count {
+            let root = roots[t]
+            for lane in 0..<lanes { at[lane] = root }
+            for _ in 0..<depths[t] {
+                for lane in 0..<lanes {
+                    let node = Int(at[lane])
+                    let v = x[lane &* width &+ Int(nodes.feature[node])]
+                    let left = Self.goesLeft(v, nodes.threshold[node], nodes.flags[node])
+                    at[lane] = nodes.child[node] &+ (left ? 0 : 1)
+                }
+            }
+            for lane in 0..<lanes { sums[lane] += nodes.value[Int(at[lane])] }
+        }
     }
 
     @inline(__always)
@@ -184,7 +255,7 @@ public struct TreeEnsemble: Model {
             for root in roots {
                 var node = Int(root)
                 while feature[node] >= 0 {
-                    node = Int(Self.goesLeft(row[Int(feature[node])], threshold[node], flags[node]) ? left[node] : right[node])
+                    node = Int(child[node]) + (Self.goesLeft(row[Int(feature[node])], threshold[node], flags[node]) ? 0 : 1)
                 }
                 sum += value[node]
             }

@@ -60,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = LogSetup.bootstrap(level: settings.logLevel)
         let pipeline: ScoringPipeline
         do {
-            let model = try ModelFile.load(path: settings.modelPath)
+            let model = try ModelFile.load(path: settings.modelPath, format: settings.modelFormat)
             pipeline = try ScoringPipeline(configuration: pipelineConfig, model: model, logger: logger)
         } catch let error as PipelineError {
             Terminal.err("streamscore: configuration error: features.fields / model.path: \(error)")

@@ -28,6 +28,7 @@ enum ConfigSchema {
         Key(path: "topics.output", kind: .string, defaultValue: .scalar("scores")),
         Key(path: "topics.dead_letter", kind: .string, defaultValue: .scalar("transactions.dlq")),
         Key(path: "model.path", kind: .string, defaultValue: .scalar("Models/fraud-logistic.json")),
+        Key(path: "model.format", kind: .string, defaultValue: .scalar("auto")),
         Key(path: "model.threshold", kind: .number, defaultValue: .scalar("0.5")),
         Key(path: "features.fields", kind: .stringList,
             defaultValue: .list(["amount", "distance_km", "txn_last_hour", "card_age_days"])),

@@ -1,3 +1,4 @@
+import Inference
 import Logging
 import Pipeline
 
@@ -5,6 +6,7 @@ import Pipeline
 struct Settings {
     var pipeline: PipelineConfiguration
     var modelPath: String
+    var modelFormat: ModelLoader.Format
     var logLevel: Logger.Level
 
     /// Types and checks every value, librdkafka properties included.
@@ -53,6 +55,11 @@ struct Settings {
         }
         pipeline = p
         modelPath = try config.string("model.path")
+        let format = try config.string("model.format")
+        guard let parsed = ModelLoader.Format(rawValue: format) else {
+            throw ConfigError(key: "model.format", reason: "expected one of \(ModelLoader.Format.allCases.map(\.rawValue).joined(separator: ", ")); got '\(format)'")
+        }
+        modelFormat = parsed
         let level = try config.string("logging.level")
         guard let parsed = Logger.Level(rawValue: level) else {
             throw ConfigError(key: "logging.level", reason: "expected one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
