@@ -13,7 +13,9 @@ it generates, and writes to Tests/Fixtures/Models:
   <name>.expected.csv        the library's own prediction per row of its input (binary:
                              probability of the positive class)
 
-Deterministic for the pinned versions (fixed seeds, single thread). Usage:
+It also trains the bundled demo model, Models/fraud-xgb.json (XGBoost on transactions
+shaped like the generator's). Deterministic for the pinned versions (fixed seeds, single
+thread). Usage:
   python3 scripts/make_model_fixtures.py
 """
 import os
@@ -25,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv-fixtures"
 OUT = ROOT / "Tests" / "Fixtures" / "Models"
 REQUIREMENTS = ROOT / "scripts" / "requirements-fixtures.txt"
+DEMO_MODEL = ROOT / "Models" / "fraud-xgb.json"
 
 
 def ensure_venv():
@@ -137,7 +140,47 @@ def main():
         export(mlp, OUT / f"{name}.json", name=name, version="1", inputs=names)
         save(name, mlp.predict_proba(X_dense_test)[:, 1])
 
-    print(f"wrote fixtures to {OUT}")
+    demo_model(rng)
+    print(f"wrote fixtures to {OUT} and the demo model to {DEMO_MODEL}")
+
+
+def demo_model(rng):
+    """The bundled demo model: XGBoost on transactions shaped like `streamscore produce`'s.
+
+    Mirrors the generator's distributions (Sources/Pipeline/Generator/TransactionGenerator
+    .swift): ordinary card use, plus about 1% fraud with a large amount far from home, a burst
+    of recent transactions and a new card. Ordinary events sometimes look risky on one
+    signal (travel, a big purchase, a new card), so the model has to combine them.
+    """
+    import numpy as np
+    import xgboost as xgb
+    n = 60000
+    fraud = rng.random(n) < 0.02
+    amount = np.clip(np.exp(rng.normal(3.5, 1.0, n)), 1, 500)
+    distance = rng.uniform(0, 50, n)
+    recent = rng.integers(0, 4, n).astype(float)
+    age = 200 + rng.integers(0, 3000, n).astype(float)
+    # Ordinary events with one risky-looking signal.
+    travel = ~fraud & (rng.random(n) < 0.05)
+    distance[travel] = rng.uniform(500, 5000, travel.sum())
+    big = ~fraud & (rng.random(n) < 0.03)
+    amount[big] = rng.uniform(800, 3000, big.sum())
+    new_card = ~fraud & (rng.random(n) < 0.03)
+    age[new_card] = 1 + rng.integers(0, 30, new_card.sum())
+    burst = ~fraud & (rng.random(n) < 0.05)
+    recent[burst] = 4 + rng.integers(0, 9, burst.sum())
+    amount[fraud] = rng.uniform(800, 3000, fraud.sum())
+    distance[fraud] = rng.uniform(500, 5000, fraud.sum())
+    recent[fraud] = 6 + rng.integers(0, 10, fraud.sum())
+    slow = fraud & (rng.random(n) < 0.25)  # fraud that does not burst
+    recent[slow] = rng.integers(0, 4, slow.sum())
+    age[fraud] = 1 + rng.integers(0, 30, fraud.sum())
+    X = np.round(np.column_stack([amount, distance, recent, age]), 2).astype(np.float32)
+    names = ["amount", "distance_km", "txn_last_hour", "card_age_days"]
+    booster = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 4, "eta": 0.3, "nthread": 1, "seed": 1},
+        xgb.DMatrix(X, label=fraud.astype(int), feature_names=names), num_boost_round=40)
+    booster.save_model(str(DEMO_MODEL))
 
 
 if __name__ == "__main__":

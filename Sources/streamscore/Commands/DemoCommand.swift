@@ -33,7 +33,7 @@ struct DemoCommand: AsyncParsableCommand {
     var malformedRatio = 0.005
 
     @Option(name: .long, help: ArgumentHelp("Model file to score with.", valueName: "file"))
-    var model = "Models/fraud-logistic.json"
+    var model = "Models/fraud-xgb.json"
 
     @Option(name: .long, help: "Preprocessing worker threads.")
     var workers = 2

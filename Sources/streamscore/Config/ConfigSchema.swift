@@ -27,7 +27,7 @@ enum ConfigSchema {
         Key(path: "topics.input", kind: .string, defaultValue: .scalar("transactions")),
         Key(path: "topics.output", kind: .string, defaultValue: .scalar("scores")),
         Key(path: "topics.dead_letter", kind: .string, defaultValue: .scalar("transactions.dlq")),
-        Key(path: "model.path", kind: .string, defaultValue: .scalar("Models/fraud-logistic.json")),
+        Key(path: "model.path", kind: .string, defaultValue: .scalar("Models/fraud-xgb.json")),
         Key(path: "model.format", kind: .string, defaultValue: .scalar("auto")),
         Key(path: "model.threshold", kind: .number, defaultValue: .scalar("0.5")),
         Key(path: "features.fields", kind: .stringList,
