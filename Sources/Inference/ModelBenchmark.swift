@@ -17,8 +17,12 @@ public struct ModelBenchmark {
     /// Timed runs per batch size; the median is reported.
     public var runs = 9
 
-    public init(model: any Model) {
+    /// Rows to draw batches from (row-major, `inputCount` per row); nil: generated.
+    public var pool: [Float]?
+
+    public init(model: any Model, pool: [Float]? = nil) {
         self.model = model
+        self.pool = pool
     }
 
     /// Deterministic standard-normal-ish rows (sum of uniforms), `count × inputCount`.
@@ -38,9 +42,9 @@ public struct ModelBenchmark {
 
     public func measure(batch: Int) -> Result {
         let width = model.inputCount
-        let pool = max(batch, Self.poolRows)
-        let input = Self.rows(count: pool, inputs: width)
-        let windows = max(1, pool / batch)
+        var input = self.pool ?? Self.rows(count: max(batch, Self.poolRows), inputs: width)
+        while input.count < batch * width { input += input }  // a small pool, repeated
+        let windows = max(1, input.count / width / batch)
         var output = [Float](repeating: 0, count: batch)
         let model = self.model
         let clock = ContinuousClock()

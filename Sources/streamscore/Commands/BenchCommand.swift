@@ -36,6 +36,9 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "auto, native, xgboost or lightgbm.")
         var format: ModelLoader.Format = .auto
 
+        @Option(help: ArgumentHelp("Rows to score: raw little-endian float32, row-major (default: generated).", valueName: "rows.f32"))
+        var input: String?
+
         @Flag(help: "Print a JSON array of {batch, threads, us_per_call, rows_per_s}.")
         var json = false
 
@@ -48,7 +51,20 @@ struct BenchCommand: ParsableCommand {
 
         func run() throws {
             let model = try ModelCommand.load(file, format)
-            let bench = ModelBenchmark(model: model)
+            var pool: [Float]?
+            if let input {
+                guard let data = FileManager.default.contents(atPath: input), data.count % 4 == 0 else {
+                    throw ValidationError("--input: cannot read \(input) as float32 values")
+                }
+                let values = data.withUnsafeBytes { raw in
+                    (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+                }
+                guard !values.isEmpty, values.count % model.inputCount == 0 else {
+                    throw ValidationError("--input: \(values.count) values is not a whole number of \(model.inputCount)-input rows")
+                }
+                pool = values
+            }
+            let bench = ModelBenchmark(model: model, pool: pool)
             var results: [ModelBenchmark.Result] = []
             if !json { print("model \(model.identity) (\(model.summary.kind)), \(model.inputCount) inputs, 1 thread") }
             if !json { print("   batch   µs/call        rows/s") }

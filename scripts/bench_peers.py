@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Time StreamScore's engine beside the engines users would otherwise run, in one run.
+
+Models of the reference shapes (74 inputs): logistic regression, an MLP 74-64-32-1 (relu),
+XGBoost 100 trees of depth 6 and LightGBM 100 trees of 31 leaves, trained here on
+generated data and cached in .build/bench-models. Every engine scores the same pool of
+65,536 rows (written once as float32; `streamscore bench model --input` reads the same
+file), batch by batch through the pool, one thread, median of repeated runs after
+warm-up, as `streamscore bench model` does.
+
+Peers: numpy (float32 matmul, for logistic), ONNX Runtime, xgboost (inplace_predict),
+lightgbm, tl2cgen-compiled C (treelite), and lleaves (LLVM-compiled LightGBM).
+
+Caveat, printed with the table: the peers are called through their Python APIs, so their
+per-call times include the Python call (about 1-5 µs). That matters at batch 1 and not at
+batch 4096. Native harnesses (no Python in the timed loop) are still to be written.
+
+Usage: python3 scripts/bench_peers.py [--batch 1,8,64,512,4096] [--json out.json]
+"""
+import argparse
+import warnings
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv-bench"
+WORK = ROOT / ".build" / "bench-models"
+BIN = ROOT / ".build" / "release" / "streamscore"
+FEATURES = 74
+POOL_ROWS = 1 << 16
+
+
+def ensure_venv():
+    python = VENV / "bin" / "python"
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    if not python.exists():
+        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
+        subprocess.check_call([str(python), "-m", "pip", "install", "-q", "-r",
+                               str(ROOT / "scripts" / "requirements-bench.txt")])
+    os.execv(str(python), [str(python), *sys.argv])
+
+
+def build_models():
+    """Trains the reference-shape models once; returns their paths."""
+    import numpy as np
+    WORK.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "logistic": WORK / "logistic.json", "mlp": WORK / "mlp.json",
+        "xgboost": WORK / "xgboost.json", "lightgbm": WORK / "lightgbm.txt",
+    }
+    pool = WORK / "rows.f32"
+    if all(p.exists() for p in paths.values()) and pool.exists():
+        return paths, np.fromfile(pool, dtype=np.float32).reshape(-1, FEATURES)
+    import lightgbm as lgb
+    import xgboost as xgb
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from export_sklearn import export, to_native
+
+    rng = np.random.default_rng(74)
+    X = rng.normal(size=(20000, FEATURES)).astype(np.float32)
+    y = (X[:, :10].sum(axis=1) + X[:, 10] * X[:, 11] + rng.normal(size=20000) > 0).astype(int)
+    names = [f"f{i}" for i in range(FEATURES)]
+    rows = rng.normal(size=(POOL_ROWS, FEATURES)).astype(np.float32)
+    rows.tofile(pool)
+
+    lr = LogisticRegression(max_iter=500).fit(X, y)
+    export(lr, paths["logistic"], name="bench-logistic", version="1", inputs=names)
+    mlp = MLPClassifier(hidden_layer_sizes=(64, 32), max_iter=30, random_state=1).fit(X, y)
+    export(mlp, paths["mlp"], name="bench-mlp", version="1", inputs=names)
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 6, "eta": 0.1, "nthread": 2},
+                        xgb.DMatrix(X, label=y, feature_names=names), num_boost_round=100)
+    booster.save_model(str(paths["xgboost"]))
+    gbm = lgb.train({"objective": "binary", "num_leaves": 31, "verbose": -1, "num_threads": 2},
+                    lgb.Dataset(X, label=y, feature_name=names), num_boost_round=100)
+    gbm.save_model(str(paths["lightgbm"]))
+    # ONNX versions of the same models, for ONNX Runtime.
+    from skl2onnx import to_onnx
+    import onnxmltools
+    from onnxmltools.convert.common.data_types import FloatTensorType
+    for kind, estimator in [("logistic", lr), ("mlp", mlp)]:
+        onx = to_onnx(estimator, X[:1], options={id(estimator): {"zipmap": False}}, target_opset=17)
+        (WORK / f"{kind}.onnx").write_bytes(onx.SerializeToString())
+    onx = onnxmltools.convert_xgboost(booster, initial_types=[("x", FloatTensorType([None, FEATURES]))], target_opset=15)
+    (WORK / "xgboost.onnx").write_bytes(onx.SerializeToString())
+    onx = onnxmltools.convert_lightgbm(gbm, initial_types=[("x", FloatTensorType([None, FEATURES]))], target_opset=15, zipmap=False)
+    (WORK / "lightgbm.onnx").write_bytes(onx.SerializeToString())
+    return paths, rows
+
+
+def timed(fn, rows, batch, min_run=0.02, runs=9):
+    """Median seconds per call, batches taken in turn from the pool."""
+    windows = max(1, len(rows) // batch)
+    views = [rows[(i % windows) * batch:(i % windows + 1) * batch] for i in range(min(windows, 256))]
+    calls = 1
+    while True:
+        t = time.perf_counter()
+        for i in range(calls):
+            fn(views[i % len(views)])
+        if time.perf_counter() - t >= min_run:
+            break
+        calls *= 2
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        for i in range(calls):
+            fn(views[i % len(views)])
+        samples.append((time.perf_counter() - t) / calls)
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+def engines(kind, path):
+    """(engine name, callable(batch) -> scores) pairs for a model kind."""
+    import numpy as np
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3  # the converted classifiers warn about label shapes on every call
+    session = ort.InferenceSession(str(WORK / f"{kind}.onnx"), options, providers=["CPUExecutionProvider"])
+    input_name = session.get_inputs()[0].name
+    out = [("onnxruntime", lambda x: session.run(None, {input_name: x}))]
+    if kind == "logistic":
+        doc = json.loads(path.read_text())
+        w = np.asarray(doc["weights"], dtype=np.float32)
+        b = np.float32(doc["bias"])
+        out.append(("numpy", lambda x: 1 / (1 + np.exp(-(x @ w + b)))))
+    if kind == "xgboost":
+        import xgboost as xgb
+        booster = xgb.Booster(model_file=str(path))
+        booster.set_param({"nthread": 1})
+        out.append(("xgboost", lambda x: booster.inplace_predict(x)))
+    if kind == "lightgbm":
+        import lightgbm as lgb
+        import lleaves
+        gbm = lgb.Booster(model_file=str(path))
+        out.append(("lightgbm", lambda x: gbm.predict(x, num_threads=1)))
+        compiled = lleaves.Model(model_file=str(path))
+        compiled.compile(cache=str(WORK / "lightgbm.lleaves.o"))
+        out.append(("lleaves", lambda x: compiled.predict(x, n_jobs=1)))
+    if kind in ("xgboost", "lightgbm"):
+        import tl2cgen
+        import treelite
+        model = (treelite.frontend.load_xgboost_model(str(path)) if kind == "xgboost"
+                 else treelite.frontend.load_lightgbm_model(str(path)))
+        lib = WORK / f"{kind}.tl2cgen.so"
+        if not lib.exists():
+            tl2cgen.export_lib(model, toolchain="gcc", libpath=str(lib), params={"parallel_comp": 8})
+        predictor = tl2cgen.Predictor(str(lib), nthread=1)
+        out.append(("tl2cgen", lambda x: predictor.predict(tl2cgen.DMatrix(x))))
+    return out
+
+
+def ours(path, batches):
+    if not BIN.exists():
+        subprocess.check_call(["swift", "build", "-c", "release", "--product", "streamscore"], cwd=ROOT)
+    out = subprocess.check_output([str(BIN), "bench", "model", str(path), "--input", str(WORK / "rows.f32"),
+                                   "--batch", ",".join(map(str, batches)), "--json"], cwd=ROOT)
+    return {r["batch"]: r["us_per_call"] / 1e6 for r in json.loads(out)}
+
+
+def main():
+    ensure_venv()
+    warnings.filterwarnings("ignore")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch", default="1,8,64,512,4096")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    batches = [int(b) for b in args.batch.split(",")]
+    paths, rows = build_models()
+    results = []
+    print(f"{'model':9} {'batch':>6} {'engine':12} {'us/call':>10} {'rows/s':>13} {'streamscore/peer':>17}")
+    for kind, path in paths.items():
+        mine = ours(path, batches)
+        peers = engines(kind, path)
+        for batch in batches:
+            print(f"{kind:9} {batch:6d} {'streamscore':12} {mine[batch] * 1e6:10.3f} {batch / mine[batch]:13.0f} {'':>17}")
+            results.append({"model": kind, "batch": batch, "engine": "streamscore", "us_per_call": mine[batch] * 1e6,
+                            "rows_per_s": batch / mine[batch]})
+            for name, fn in peers:
+                seconds = timed(fn, rows, batch)
+                ratio = seconds / mine[batch]
+                print(f"{'':9} {'':6} {name:12} {seconds * 1e6:10.3f} {batch / seconds:13.0f} {ratio:16.2f}x")
+                results.append({"model": kind, "batch": batch, "engine": name, "us_per_call": seconds * 1e6,
+                                "rows_per_s": batch / seconds, "streamscore_speedup": ratio})
+    print("peers are called through their Python APIs: their µs/call include the Python call overhead")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
