@@ -5,6 +5,13 @@ SWIFT ?= swift
 APT_PACKAGES := librdkafka-dev libhiredis-dev pkg-config kcat redis-server
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_ARGS ?=
+# Release builds target the CPU this project runs on (x86-64 with AVX2 and FMA: Haswell
+# and later) and turn on the fused multiply-add kernels. For an older or another CPU:
+#   make release RELEASE_CPU_FLAGS=
+# (the kernels are plain Swift SIMD and stay correct on any target, just slower).
+ifeq ($(shell uname -m),x86_64)
+RELEASE_CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DSTREAMSCORE_FMA
+endif
 
 .PHONY: deps build release demo test clean
 
@@ -21,7 +28,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release --product streamscore
+	$(SWIFT) build -c release --product streamscore $(RELEASE_CPU_FLAGS)
 
 demo: release
 	.build/release/streamscore demo $(DEMO_ARGS)

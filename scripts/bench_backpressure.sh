@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 EVENTS=${1:-150000}
 ROUNDS=${2:-3}
 BIN=.build/release/streamscore
-[ -x "$BIN" ] || swift build -c release --product streamscore >&2
+[ -x "$BIN" ] || make release >&2
 WORK=$(mktemp -d)
 trap 'kill $BROKER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 

@@ -161,7 +161,7 @@ def engines(kind, path):
 
 def ours(path, batches):
     if not BIN.exists():
-        subprocess.check_call(["swift", "build", "-c", "release", "--product", "streamscore"], cwd=ROOT)
+        subprocess.check_call(["make", "release"], cwd=ROOT)
     out = subprocess.check_output([str(BIN), "bench", "model", str(path), "--input", str(WORK / "rows.f32"),
                                    "--batch", ",".join(map(str, batches)), "--json"], cwd=ROOT)
     return {r["batch"]: r["us_per_call"] / 1e6 for r in json.loads(out)}

@@ -1,5 +1,5 @@
 import Foundation
-import Inference
+@testable import Inference
 import Testing
 
 @Suite("Inference")
@@ -62,5 +62,38 @@ struct InferenceTests {
         let scores = model.score([[1_500, 2_000, 10, 15], [60, 10, 1, 1_000]])
         #expect(scores[0] > 0.99)
         #expect(scores[1] < 0.01)
+    }
+}
+
+@Suite("Vector math")
+struct VectorMathTests {
+    @Test("Vectorised exp matches Float.exp within a few ULP across the range, saturating like expf")
+    func exp() {
+        var worst: Float = 0
+        var x: Float = -100
+        while x <= 100 {
+            let lanes = SIMD8<Float>((0..<8).map { x + Float($0) * 0.0173 })
+            let got = VectorMath.exp(lanes)
+            for i in 0..<8 {
+                let want = Float.exp(lanes[i])
+                if want == 0 || want.isInfinite || want < Float.leastNormalMagnitude {
+                    #expect(got[i] == want || (want < Float.leastNormalMagnitude && got[i] < 1e-37), "\(lanes[i])")
+                } else {
+                    worst = max(worst, abs(got[i] - want) / want)
+                }
+            }
+            x += 0.131
+        }
+        #expect(worst <= 4 * Float.ulpOfOne, "worst relative error \(worst)")
+    }
+
+    @Test("Vectorised sigmoid over odd lengths matches the scalar one")
+    func sigmoid() {
+        for count in [0, 1, 7, 8, 9, 17] {
+            var values = (0..<count).map { Float($0) * 1.7 - 12 }
+            let want = values.map(Activation.sigmoid)
+            values.withUnsafeMutableBufferPointer { VectorMath.sigmoid($0.baseAddress!, count) }
+            for (a, b) in zip(values, want) { #expect(abs(a - b) <= 1e-6) }
+        }
     }
 }

@@ -15,13 +15,13 @@ public enum Activation: String, Sendable, CaseIterable {
         case .tanh:
             for i in 0..<count { values[i] = Float.tanh(values[i]) }
         case .logistic:
-            for i in 0..<count { values[i] = Activation.sigmoid(values[i]) }
+            VectorMath.sigmoid(values, count)
         }
     }
 
     /// σ(x) = 1 / (1 + e^-x).
     @inlinable
-    static func sigmoid(_ x: Float) -> Float {
+    public static func sigmoid(_ x: Float) -> Float {
         1 / (1 + Float.exp(-x))
     }
 }

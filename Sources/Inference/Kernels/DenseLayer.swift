@@ -4,9 +4,8 @@
 /// `paddedOutputs` a multiple of 8, so one `SIMD8<Float>` load covers eight output units
 /// for one input. The kernel is register-blocked: four rows × sixteen outputs (eight
 /// `SIMD8` accumulators) per inner loop, broadcasting one input value per row and
-/// multiply-adding it into the accumulators (`+= a * b`, not `addingProduct`, which
-/// without a target CPU lowers to a libm call per lane; STYLE.md, "SIMD"); the scalar
-/// reference walks the same math one product at a time.
+/// multiply-adding it into the accumulators (`DenseKernel.fma`); the scalar reference walks
+/// the same math one product at a time.
 public struct DenseLayer: Sendable {
     public let inputs: Int
     public let outputs: Int
@@ -69,6 +68,19 @@ enum DenseKernel {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
+    /// `acc + a·b`: one fused multiply-add per lane when built for a CPU that has FMA
+    /// (`STREAMSCORE_FMA`, set by the Makefile's release build together with
+    /// `-target-cpu`); otherwise a multiply and an add, which vectorise on any target
+    /// (`addingProduct` without FMA hardware becomes a libm call per lane).
+    @inlinable @inline(__always)
+    static func fma(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        #if STREAMSCORE_FMA
+        return acc.addingProduct(a, b)
+        #else
+        return acc + a * b
+        #endif
+    }
+
     @inlinable
     static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
@@ -103,19 +115,19 @@ enum DenseKernel {
                         let w0 = load(wp), w1 = load(wp + 8)
                         let v0 = SIMD8(repeating: x0[k]), v1 = SIMD8(repeating: x1[k])
                         let v2 = SIMD8(repeating: x2[k]), v3 = SIMD8(repeating: x3[k])
-                        a00 += v0 * w0; a01 += v0 * w1
-                        a10 += v1 * w0; a11 += v1 * w1
-                        a20 += v2 * w0; a21 += v2 * w1
-                        a30 += v3 * w0; a31 += v3 * w1
+                        a00 = fma(a00, v0, w0); a01 = fma(a01, v0, w1)
+                        a10 = fma(a10, v1, w0); a11 = fma(a11, v1, w1)
+                        a20 = fma(a20, v2, w0); a21 = fma(a21, v2, w1)
+                        a30 = fma(a30, v3, w0); a31 = fma(a31, v3, w1)
                         wp += paddedOutputs
                     }
                 } else {
                     for k in 0..<inputs {
                         let w0 = load(wp)
-                        a00 += SIMD8(repeating: x0[k]) * w0
-                        a10 += SIMD8(repeating: x1[k]) * w0
-                        a20 += SIMD8(repeating: x2[k]) * w0
-                        a30 += SIMD8(repeating: x3[k]) * w0
+                        a00 = fma(a00, SIMD8(repeating: x0[k]), w0)
+                        a10 = fma(a10, SIMD8(repeating: x1[k]), w0)
+                        a20 = fma(a20, SIMD8(repeating: x2[k]), w0)
+                        a30 = fma(a30, SIMD8(repeating: x3[k]), w0)
                         wp += paddedOutputs
                     }
                 }

@@ -13,15 +13,18 @@ public enum DotProduct {
         let wr = UnsafeRawPointer(w)
         let stride = MemoryLayout<Float>.stride
         while i &+ 16 <= n {
-            acc0 += xr.loadUnaligned(fromByteOffset: i &* stride, as: SIMD8<Float>.self)
-                * wr.loadUnaligned(fromByteOffset: i &* stride, as: SIMD8<Float>.self)
-            acc1 += xr.loadUnaligned(fromByteOffset: (i &+ 8) &* stride, as: SIMD8<Float>.self)
-                * wr.loadUnaligned(fromByteOffset: (i &+ 8) &* stride, as: SIMD8<Float>.self)
+            acc0 = DenseKernel.fma(
+                acc0, xr.loadUnaligned(fromByteOffset: i &* stride, as: SIMD8<Float>.self),
+                wr.loadUnaligned(fromByteOffset: i &* stride, as: SIMD8<Float>.self))
+            acc1 = DenseKernel.fma(
+                acc1, xr.loadUnaligned(fromByteOffset: (i &+ 8) &* stride, as: SIMD8<Float>.self),
+                wr.loadUnaligned(fromByteOffset: (i &+ 8) &* stride, as: SIMD8<Float>.self))
             i &+= 16
         }
         if i &+ 8 <= n {
-            acc0 += xr.loadUnaligned(fromByteOffset: i &* stride, as: SIMD8<Float>.self)
-                * wr.loadUnaligned(fromByteOffset: i &* stride, as: SIMD8<Float>.self)
+            acc0 = DenseKernel.fma(
+                acc0, xr.loadUnaligned(fromByteOffset: i &* stride, as: SIMD8<Float>.self),
+                wr.loadUnaligned(fromByteOffset: i &* stride, as: SIMD8<Float>.self))
             i &+= 8
         }
         var sum = (acc0 + acc1).sum()

@@ -29,11 +29,10 @@ public struct LogisticRegression: Model {
         weights.withUnsafeBufferPointer { w in
             let wp = w.baseAddress!
             let xp = rows.baseAddress!
-            for r in 0..<rowCount {
-                let z = DotProduct.simd(xp + r &* n, wp, n) + bias
-                scores[r] = 1 / (1 + Float.exp(-z))
-            }
+            for r in 0..<rowCount { scores[r] = DotProduct.simd(xp + r &* n, wp, n) + bias }
         }
+        // The sigmoid eight rows at a time (vectorised exp), not one libm call per row.
+        VectorMath.sigmoid(scores.baseAddress!, rowCount)
     }
 
     /// Reference: the scalar dot product, row by row.

@@ -161,10 +161,10 @@ public struct TreeEnsemble: Model {
                     } else {
                         walk(block, width: width, lanes: n, nodes: nodes, at: at.baseAddress!, sums: sums)
                     }
-                    for lane in 0..<n { scores[start + lane] = finish(sums[lane]) }
                     start += n
                 }
             }
+            finish(scores, rowCount)
         }}}}}}
     }
 
@@ -236,6 +236,18 @@ public struct TreeEnsemble: Model {
             return (v.isNaN ? 0 : v) < threshold
         default:  // zeroFollowsDefault (LightGBM's kZeroThreshold is 1e-35)
             return v.isNaN || abs(v) <= 1e-35 ? defaultLeft : v < threshold
+        }
+    }
+
+    /// Turns summed leaf values into scores in place (vectorised sigmoid).
+    private func finish(_ scores: UnsafeMutableBufferPointer<Float>, _ count: Int) {
+        let base = scores.baseAddress!
+        switch output {
+        case .raw:
+            for i in 0..<count { base[i] += baseMargin }
+        case .sigmoid(let scale):
+            for i in 0..<count { base[i] = scale * (base[i] + baseMargin) }
+            VectorMath.sigmoid(base, count)
         }
     }
 
