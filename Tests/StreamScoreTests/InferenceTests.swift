@@ -15,6 +15,17 @@ struct InferenceTests {
         #expect(abs(simd - scalar) <= tolerance)
     }
 
+    @Test("Four-row dot product matches four scalar ones", arguments: [1, 7, 8, 9, 74])
+    func dot4(_ n: Int) {
+        let x = (0..<(4 * n)).map { Float(($0 * 37) % 19) / 7 - 1.3 }
+        let w = (0..<n).map { Float(($0 * 11) % 13) / 5 - 1.1 }
+        let four = DotProduct.simd4(x, stride: n, w, n)
+        for r in 0..<4 {
+            let one: Float = x.withUnsafeBufferPointer { DotProduct.scalar($0.baseAddress! + r * n, w, n) }
+            #expect(abs(four[r] - one) <= 1e-4 * max(1, abs(one)))
+        }
+    }
+
     @Test("Logistic regression scores a batch like the formula, row by row", arguments: [0, 1, 5, 33])
     func logistic(_ rows: Int) {
         let model = LogisticRegression(name: "m", version: "1", inputNames: nil, weights: [0.5, -1, 2, 0.25, 0.1, -0.3, 0.7, 1, -2], bias: -0.5)

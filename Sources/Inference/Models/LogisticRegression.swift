@@ -29,7 +29,16 @@ public struct LogisticRegression: Model {
         weights.withUnsafeBufferPointer { w in
             let wp = w.baseAddress!
             let xp = rows.baseAddress!
-            for r in 0..<rowCount { scores[r] = DotProduct.simd(xp + r &* n, wp, n) + bias }
+            var r = 0
+            while r &+ 4 <= rowCount {
+                let z = DotProduct.simd4(xp + r &* n, stride: n, wp, n) + bias
+                for j in 0..<4 { scores[r &+ j] = z[j] }
+                r &+= 4
+            }
+            while r < rowCount {
+                scores[r] = DotProduct.simd(xp + r &* n, wp, n) + bias
+                r &+= 1
+            }
         }
         // The sigmoid eight rows at a time (vectorised exp), not one libm call per row.
         VectorMath.sigmoid(scores.baseAddress!, rowCount)
