@@ -20,7 +20,6 @@ Usage: python3 scripts/bench_peers.py [--batch 1,8,64,512,4096] [--json out.json
 import argparse
 import warnings
 import json
-import os
 import subprocess
 import sys
 import time
@@ -35,14 +34,9 @@ POOL_ROWS = 1 << 16
 
 
 def ensure_venv():
-    python = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    if not python.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-        subprocess.check_call([str(python), "-m", "pip", "install", "-q", "-r",
-                               str(ROOT / "scripts" / "requirements-bench.txt")])
-    os.execv(str(python), [str(python), *sys.argv])
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import pinned_venv
+    pinned_venv.ensure(VENV, ROOT / "scripts" / "requirements-bench.txt")
 
 
 def build_models():

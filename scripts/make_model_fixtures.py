@@ -18,8 +18,6 @@ shaped like the generator's). Deterministic for the pinned versions (fixed seeds
 thread). Usage:
   python3 scripts/make_model_fixtures.py
 """
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,14 +29,9 @@ DEMO_MODEL = ROOT / "Models" / "fraud-xgb.json"
 
 
 def ensure_venv():
-    """Re-executes this script inside the pinned virtual environment."""
-    python = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    if not python.exists():
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-        subprocess.check_call([str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)])
-    os.execv(str(python), [str(python), *sys.argv])
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import pinned_venv
+    pinned_venv.ensure(VENV, REQUIREMENTS)
 
 
 def write_matrix(path, X, names):

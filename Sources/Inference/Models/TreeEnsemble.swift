@@ -188,21 +188,12 @@ public struct TreeEnsemble: Model {
         _ x: UnsafePointer<Float>, width: Int, lanes: Int, nodes: Nodes,
         at: UnsafeMutablePointer<Int32>, sums: UnsafeMutablePointer<Float>
     ) {
-        for t in 0..<roots.count {
-            let root = roots[t]
-            for lane in 0..<lanes { at[lane] = root }
-            for _ in 0..<depths[t] {
-                for lane in 0..<lanes {
-                    let node = Int(at[lane])
-                    let v = x[lane &* width &+ Int(nodes.feature[node])]
-                    // Branch-free: compares become flags, not jumps (tree paths are data-
-                    // dependent, so a branch here mispredicts about half the time).
-                    let less: UInt8 = v < nodes.threshold[node] ? 1 : 0
-                    let nanLeft: UInt8 = v.isNaN ? nodes.nanLeft[node] : 0
-                    at[lane] = nodes.child[node] &+ 1 &- Int32(less | nanLeft)
-                }
-            }
-            for lane in 0..<lanes { sums[lane] += nodes.value[Int(at[lane])] }
+        walkTrees(x, width: width, lanes: lanes, nodes: nodes, at: at, sums: sums) { v, node in
+            // Branch-free: compares become flags, not jumps (tree paths are data-dependent,
+            // so a branch here mispredicts about half the time).
+            let less: UInt8 = v < nodes.threshold[node] ? 1 : 0
+            let nanLeft: UInt8 = v.isNaN ? nodes.nanLeft[node] : 0
+            return nodes.child[node] &+ 1 &- Int32(less | nanLeft)
         }
     }
 
@@ -211,15 +202,25 @@ public struct TreeEnsemble: Model {
         _ x: UnsafePointer<Float>, width: Int, lanes: Int, nodes: Nodes,
         at: UnsafeMutablePointer<Int32>, sums: UnsafeMutablePointer<Float>
     ) {
+        walkTrees(x, width: width, lanes: lanes, nodes: nodes, at: at, sums: sums) { v, node in
+            nodes.child[node] &+ (Self.goesLeft(v, nodes.threshold[node], nodes.flags[node]) ? 0 : 1)
+        }
+    }
+
+    /// The walk itself; `step(value, node)` returns the next node.
+    @inline(__always)
+    private func walkTrees(
+        _ x: UnsafePointer<Float>, width: Int, lanes: Int, nodes: Nodes,
+        at: UnsafeMutablePointer<Int32>, sums: UnsafeMutablePointer<Float>,
+        step: (Float, Int) -> Int32
+    ) {
         for t in 0..<roots.count {
             let root = roots[t]
             for lane in 0..<lanes { at[lane] = root }
             for _ in 0..<depths[t] {
                 for lane in 0..<lanes {
                     let node = Int(at[lane])
-                    let v = x[lane &* width &+ Int(nodes.feature[node])]
-                    let left = Self.goesLeft(v, nodes.threshold[node], nodes.flags[node])
-                    at[lane] = nodes.child[node] &+ (left ? 0 : 1)
+                    at[lane] = step(x[lane &* width &+ Int(nodes.feature[node])], node)
                 }
             }
             for lane in 0..<lanes { sums[lane] += nodes.value[Int(at[lane])] }
