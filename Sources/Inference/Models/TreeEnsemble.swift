@@ -71,6 +71,8 @@ public struct TreeEnsemble: Model {
     let flags: [UInt8]
     let roots: [Int32]
     let depths: [Int32]
+    /// The deepest of each consecutive group of `lanes` trees (for `walkOneRow`).
+    let groupDepths: [Int32]
     /// Some node treats zero as missing: use the general decision.
     let usesZeroRule: Bool
 
@@ -128,6 +130,9 @@ public struct TreeEnsemble: Model {
         (self.feature, self.loadFeature, self.threshold, self.child) = (feature, loadFeature, threshold, child)
         (self.nanLeft, self.value, self.flags, self.roots, self.depths) = (nanLeft, value, flags, roots, depths)
         self.usesZeroRule = zeroRule
+        self.groupDepths = stride(from: 0, to: depths.count, by: Self.lanes).map {
+            depths[$0..<min($0 + Self.lanes, depths.count)].max()!
+        }
     }
 
     mutating func setVersion(_ version: String) { self.version = version }
@@ -158,6 +163,8 @@ public struct TreeEnsemble: Model {
                     let sums = UnsafeMutablePointer(scores.baseAddress! + start)
                     if usesZeroRule {
                         walkGeneral(block, width: width, lanes: n, nodes: nodes, at: at.baseAddress!, sums: sums)
+                    } else if n < Self.rowsForRowLanes {
+                        for r in 0..<n { sums[r] = walkOneRow(block + r * width, nodes: nodes, at: at.baseAddress!) }
                     } else {
                         walk(block, width: width, lanes: n, nodes: nodes, at: at.baseAddress!, sums: sums)
                     }
@@ -170,6 +177,9 @@ public struct TreeEnsemble: Model {
 
     /// Rows walked together through each tree.
     static let lanes = 8
+    /// Below this many rows in a block, each row walks eight trees at once instead (a lone
+    /// row has no other rows to overlap with, but its trees are independent too).
+    static let rowsForRowLanes = 4
 
     /// Raw pointers to the node arrays for one `score` call.
     struct Nodes {
@@ -195,6 +205,30 @@ public struct TreeEnsemble: Model {
             let nanLeft: UInt8 = v.isNaN ? nodes.nanLeft[node] : 0
             return nodes.child[node] &+ 1 &- Int32(less | nanLeft)
         }
+    }
+
+    /// One row through eight trees at a time (lanes are trees), branch-free as in `walk`;
+    /// each group of eight steps as deep as its deepest tree. Returns the summed leaves.
+    @inline(__always)
+    private func walkOneRow(_ x: UnsafePointer<Float>, nodes: Nodes, at: UnsafeMutablePointer<Int32>) -> Float {
+        var sum: Float = 0
+        var t = 0
+        while t < roots.count {
+            let lanes = min(Self.lanes, roots.count - t)
+            for lane in 0..<lanes { at[lane] = roots[t + lane] }
+            for _ in 0..<groupDepths[t / Self.lanes] {
+                for lane in 0..<lanes {
+                    let node = Int(at[lane])
+                    let v = x[Int(nodes.feature[node])]
+                    let less: UInt8 = v < nodes.threshold[node] ? 1 : 0
+                    let nanLeft: UInt8 = v.isNaN ? nodes.nanLeft[node] : 0
+                    at[lane] = nodes.child[node] &+ 1 &- Int32(less | nanLeft)
+                }
+            }
+            for lane in 0..<lanes { sum += nodes.value[Int(at[lane])] }
+            t += lanes
+        }
+        return sum
     }
 
     /// As `walk`, with every node's full missing-value rule (models that treat zero as missing).
