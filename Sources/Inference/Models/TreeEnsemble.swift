@@ -179,7 +179,7 @@ public struct TreeEnsemble: Model {
     static let lanes = 8
     /// Below this many rows in a block, each row walks eight trees at once instead (a lone
     /// row has no other rows to overlap with, but its trees are independent too).
-    static let rowsForRowLanes = 4
+    static let rowsForRowLanes = 3
 
     /// Raw pointers to the node arrays for one `score` call.
     struct Nodes {
