@@ -8,12 +8,13 @@ generated data and cached in .build/bench-models. Every engine scores the same p
 file), batch by batch through the pool, one thread, median of repeated runs after
 warm-up, as `streamscore bench model` does.
 
-Peers: numpy (float32 matmul, for logistic), ONNX Runtime, xgboost (inplace_predict),
-lightgbm, tl2cgen-compiled C (treelite), and lleaves (LLVM-compiled LightGBM).
-
-Caveat, printed with the table: the peers are called through their Python APIs, so their
-per-call times include the Python call (about 1-5 µs). That matters at batch 1 and not at
-batch 4096. Native harnesses (no Python in the timed loop) are still to be written.
+Peers, timed natively by scripts/peer_harness.c (compiled here with gcc; no Python in the
+timed loop): xgboost (C API, XGBoosterPredictFromDense), lightgbm (C API,
+LGBM_BoosterPredictForMat; its single-row fast API at batch 1), tl2cgen-compiled C
+(treelite) and lleaves (LLVM-compiled LightGBM). Timed through Python, because no C
+header ships with them here, and marked "(py)" in the table: ONNX Runtime and numpy
+(float32 matmul, for logistic). Their per-call times include the Python call (about
+1-30 µs), which matters at batch 1 and not at batch 4096.
 
 Usage: python3 scripts/bench_peers.py [--batch 1,8,64,512,4096] [--json out.json]
 """
@@ -110,8 +111,8 @@ def timed(fn, rows, batch, min_run=0.02, runs=9):
     return samples[len(samples) // 2]
 
 
-def engines(kind, path):
-    """(engine name, callable(batch) -> scores) pairs for a model kind."""
+def python_engines(kind, path):
+    """(engine name, callable(batch)) for the peers timed through Python."""
     import numpy as np
     import onnxruntime as ort
     options = ort.SessionOptions()
@@ -121,36 +122,55 @@ def engines(kind, path):
     options.log_severity_level = 3  # the converted classifiers warn about label shapes on every call
     session = ort.InferenceSession(str(WORK / f"{kind}.onnx"), options, providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
-    out = [("onnxruntime", lambda x: session.run(None, {input_name: x}))]
+    out = [("onnxruntime (py)", lambda x: session.run(None, {input_name: x}))]
     if kind == "logistic":
         doc = json.loads(path.read_text())
         w = np.asarray(doc["weights"], dtype=np.float32)
         b = np.float32(doc["bias"])
-        out.append(("numpy", lambda x: 1 / (1 + np.exp(-(x @ w + b)))))
+        out.append(("numpy (py)", lambda x: 1 / (1 + np.exp(-(x @ w + b)))))
+    return out
+
+
+def native_engines(kind, path):
+    """(engine name, shared library, model argument) for the peers timed by peer_harness."""
+    import lightgbm
+    import xgboost
+    site = Path(xgboost.__file__).parent
+    out = []
     if kind == "xgboost":
-        import xgboost as xgb
-        booster = xgb.Booster(model_file=str(path))
-        booster.set_param({"nthread": 1})
-        out.append(("xgboost", lambda x: booster.inplace_predict(x)))
+        out.append(("xgboost", site / "lib" / "libxgboost.so", path))
     if kind == "lightgbm":
-        import lightgbm as lgb
+        out.append(("lightgbm", Path(lightgbm.__file__).parent / "lib" / "lib_lightgbm.so", path))
         import lleaves
-        gbm = lgb.Booster(model_file=str(path))
-        out.append(("lightgbm", lambda x: gbm.predict(x, num_threads=1)))
-        compiled = lleaves.Model(model_file=str(path))
-        compiled.compile(cache=str(WORK / "lightgbm.lleaves.o"))
-        out.append(("lleaves", lambda x: compiled.predict(x, n_jobs=1)))
+        obj, lib = WORK / "lightgbm.lleaves.o", WORK / "lightgbm.lleaves.so"
+        if not lib.exists():
+            lleaves.Model(model_file=str(path)).compile(cache=str(obj))
+            subprocess.check_call(["gcc", "-shared", "-o", str(lib), str(obj), "-lm"])
+        out.append(("lleaves", lib, "-"))
     if kind in ("xgboost", "lightgbm"):
         import tl2cgen
         import treelite
-        model = (treelite.frontend.load_xgboost_model(str(path)) if kind == "xgboost"
-                 else treelite.frontend.load_lightgbm_model(str(path)))
         lib = WORK / f"{kind}.tl2cgen.so"
         if not lib.exists():
+            model = (treelite.frontend.load_xgboost_model(str(path)) if kind == "xgboost"
+                     else treelite.frontend.load_lightgbm_model(str(path)))
             tl2cgen.export_lib(model, toolchain="gcc", libpath=str(lib), params={"parallel_comp": 8})
-        predictor = tl2cgen.Predictor(str(lib), nthread=1)
-        out.append(("tl2cgen", lambda x: predictor.predict(tl2cgen.DMatrix(x))))
+        out.append(("tl2cgen", lib, "-"))
     return out
+
+
+def harness():
+    binary = WORK / "peer_harness"
+    source = ROOT / "scripts" / "peer_harness.c"
+    if not binary.exists() or binary.stat().st_mtime < source.stat().st_mtime:
+        subprocess.check_call(["gcc", "-O2", "-o", str(binary), str(source), "-ldl", "-lm"])
+    return binary
+
+
+def native(engine, library, model, batches):
+    out = subprocess.check_output([str(harness()), engine, str(library), str(model), str(WORK / "rows.f32"),
+                                   str(FEATURES), ",".join(map(str, batches))])
+    return {r["batch"]: r["us_per_call"] / 1e6 for r in map(json.loads, out.decode().splitlines())}
 
 
 def ours(path, batches):
@@ -171,21 +191,23 @@ def main():
     batches = [int(b) for b in args.batch.split(",")]
     paths, rows = build_models()
     results = []
-    print(f"{'model':9} {'batch':>6} {'engine':12} {'us/call':>10} {'rows/s':>13} {'streamscore/peer':>17}")
+    print(f"{'model':9} {'batch':>6} {'engine':16} {'us/call':>10} {'rows/s':>13} {'streamscore/peer':>17}")
     for kind, path in paths.items():
         mine = ours(path, batches)
-        peers = engines(kind, path)
+        measured = {name: native(name, lib, model, batches) for name, lib, model in native_engines(kind, path)}
+        peers = python_engines(kind, path)
         for batch in batches:
-            print(f"{kind:9} {batch:6d} {'streamscore':12} {mine[batch] * 1e6:10.3f} {batch / mine[batch]:13.0f} {'':>17}")
+            print(f"{kind:9} {batch:6d} {'streamscore':16} {mine[batch] * 1e6:10.3f} {batch / mine[batch]:13.0f} {'':>17}")
             results.append({"model": kind, "batch": batch, "engine": "streamscore", "us_per_call": mine[batch] * 1e6,
                             "rows_per_s": batch / mine[batch]})
-            for name, fn in peers:
-                seconds = timed(fn, rows, batch)
+            timings = [(name, times[batch]) for name, times in measured.items()]
+            timings += [(name, timed(fn, rows, batch)) for name, fn in peers]
+            for name, seconds in timings:
                 ratio = seconds / mine[batch]
-                print(f"{'':9} {'':6} {name:12} {seconds * 1e6:10.3f} {batch / seconds:13.0f} {ratio:16.2f}x")
+                print(f"{'':9} {'':6} {name:16} {seconds * 1e6:10.3f} {batch / seconds:13.0f} {ratio:16.2f}x")
                 results.append({"model": kind, "batch": batch, "engine": name, "us_per_call": seconds * 1e6,
                                 "rows_per_s": batch / seconds, "streamscore_speedup": ratio})
-    print("peers are called through their Python APIs: their µs/call include the Python call overhead")
+    print("(py): timed through Python, the call overhead included; the others natively (peer_harness.c)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 
