@@ -66,6 +66,21 @@ struct ModelFixtureTests {
         }
     }
 
+    @Test("Files saved with Windows line endings read the same (LightGBM model, CSV)")
+    func windowsLineEndings() throws {
+        let text = try String(contentsOf: Self.directory.appendingPathComponent("lgb-binary.txt"), encoding: .utf8)
+        let unix = try ModelLoader.load(data: Data(text.utf8), format: .lightgbm)
+        let windows = try ModelLoader.load(data: Data(text.replacingOccurrences(of: "\n", with: "\r\n").utf8), format: .lightgbm)
+        let x = try Self.table("trees.X.csv")
+        let rows = (0..<x.rowCount).map(x.row)
+        #expect(unix.score(rows) == windows.score(rows))
+        #expect(windows.inputNames == unix.inputNames)
+        let csv = try String(contentsOf: Self.directory.appendingPathComponent("trees.X.csv"), encoding: .utf8)
+        let crlf = try FeatureTable(csv: csv.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(crlf.rowCount == x.rowCount && crlf.names == x.names)
+        #expect(zip(crlf.values, x.values).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    }
+
     @Test("Tree files report their shape; XGBoost and LightGBM names are read")
     func shapes() throws {
         let xgb = try #require(try ModelLoader.load(path: Self.directory.appendingPathComponent("xgb-binary.json").path) as? TreeEnsemble)

@@ -20,8 +20,8 @@ public struct FeatureTable: Sendable {
         var values: [Float] = []
         var width: Int?
         var rows = 0
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        // `\r\n` is a single Character in Swift, so split on any newline, not on "\n".
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             if line.isEmpty { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             if rows == 0 && names == nil && fields.contains(where: { !$0.isEmpty && Self.number($0) == nil }) {

@@ -10,7 +10,7 @@ enum LightGBMLoader {
         var header: [String: String] = [:]
         var blocks: [[String: String]] = []
         var current: [String: String]?
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
+        for rawLine in text.split(whereSeparator: \.isNewline) {  // "\r\n" is one Character: split on any newline
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line == "end of trees" { break }
             if line.hasPrefix("Tree=") {
