@@ -1,3 +1,5 @@
+import Foundation
+
 /// Rows of model inputs or expected scores read from CSV text (the `model verify` files).
 ///
 /// One row per line, comma-separated; an optional first line of names (recognised by a
@@ -56,14 +58,4 @@ public struct FeatureTable: Sendable {
     public func row(_ i: Int) -> [Float] {
         Array(values[(i * columnCount)..<((i + 1) * columnCount)])
     }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
-        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
-    }
-}
-
-extension Set where Element == Character {
-    fileprivate static let whitespaces: Set<Character> = [" ", "\t"]
 }

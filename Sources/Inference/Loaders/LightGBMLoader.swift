@@ -6,7 +6,7 @@
 /// and NaN the default way, NaN sends NaN the default way. Categorical splits, linear
 /// trees, random-forest averaging and multi-class models are refused with the field.
 enum LightGBMLoader {
-    static func load(_ text: String, name: String?) throws(ModelError) -> TreeEnsemble {
+    static func load(_ text: String, name: String?, version: String) throws(ModelError) -> TreeEnsemble {
         var header: [String: String] = [:]
         var blocks: [[String: String]] = []
         var current: [String: String]?
@@ -52,7 +52,7 @@ enum LightGBMLoader {
             trees.append(nodes)
         }
         return TreeEnsemble(
-            name: name ?? "lightgbm", version: "1", origin: "lightgbm \(header["objective"] ?? "")", inputNames: names,
+            name: name ?? "lightgbm", version: version, origin: "lightgbm \(header["objective"] ?? "")", inputNames: names,
             inputCount: inputCount, trees: trees, baseMargin: 0, output: output)
     }
 

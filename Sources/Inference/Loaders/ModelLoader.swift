@@ -44,7 +44,7 @@ public enum ModelLoader {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw .invalidField("(file)", reason: "not UTF-8 text: neither JSON nor a LightGBM text model")
             }
-            return try LightGBMLoader.load(text, name: name).versioned(contentHash(data))
+            return try LightGBMLoader.load(text, name: name, version: contentHash(data))
         }
         let object: Any
         do {
@@ -54,7 +54,7 @@ public enum ModelLoader {
         }
         guard let root = object as? [String: Any] else { throw .invalidJSON(reason: "top level is not an object") }
         if format == .xgboost || (format == .auto && root["learner"] != nil) {
-            return try XGBoostLoader.load(root, name: name).versioned(contentHash(data))
+            return try XGBoostLoader.load(root, name: name, version: contentHash(data))
         }
         if format == .auto && root["format_version"] == nil {
             throw .missingField("format_version (not a native model; XGBoost JSON has a 'learner' object)")
@@ -71,14 +71,5 @@ public enum ModelLoader {
         }
         let hex = String(hash, radix: 16)
         return String((String(repeating: "0", count: max(0, 16 - hex.count)) + hex).prefix(8))
-    }
-}
-
-extension TreeEnsemble {
-    /// The same ensemble with another version string.
-    func versioned(_ version: String) -> TreeEnsemble {
-        var copy = self
-        copy.setVersion(version)
-        return copy
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 /// Categorical splits, multi-class and multi-target models are refused with the field that
 /// says so.
 enum XGBoostLoader {
-    static func load(_ root: [String: Any], name: String?) throws(ModelError) -> TreeEnsemble {
+    static func load(_ root: [String: Any], name: String?, version: String) throws(ModelError) -> TreeEnsemble {
         let learner = try JSONFields(root).object("learner")
         let params = try learner.object("learner_model_param")
         let inputCount = try params.integer("num_feature")
@@ -55,7 +55,7 @@ enum XGBoostLoader {
         }
         if baseMargin.isNaN { baseMargin = 0 }
         return TreeEnsemble(
-            name: name ?? "xgboost", version: "1", origin: "xgboost \(objective)", inputNames: names,
+            name: name ?? "xgboost", version: version, origin: "xgboost \(objective)", inputNames: names,
             inputCount: inputCount, trees: trees, baseMargin: baseMargin, output: output)
     }
 
@@ -77,9 +77,11 @@ enum XGBoostLoader {
         let condition = try tree.floats("split_conditions")
         let defaultLeft = try tree.integers("default_left")
         let n = left.count
-        for key in ["right_children", "split_indices", "split_conditions", "default_left"] {
-            let count = (try tree.array(key)).count
-            guard count == n else { throw .invalidField(tree.name(key), reason: "\(count) entries for \(n) nodes") }
+        for (key, count) in [
+            ("right_children", right.count), ("split_indices", feature.count),
+            ("split_conditions", condition.count), ("default_left", defaultLeft.count),
+        ] where count != n {
+            throw .invalidField(tree.name(key), reason: "\(count) entries for \(n) nodes")
         }
         if tree.has("split_type"), try tree.integers("split_type").contains(where: { $0 != 0 }) {
             throw .invalidField(tree.name("split_type"), reason: "categorical splits are not supported")

@@ -44,7 +44,7 @@ public struct TreeEnsemble: Model {
     }
 
     public let name: String
-    public private(set) var version: String
+    public let version: String
     public let inputNames: [String]?
     public let inputCount: Int
     public let baseMargin: Float
@@ -135,8 +135,6 @@ public struct TreeEnsemble: Model {
         }
     }
 
-    mutating func setVersion(_ version: String) { self.version = version }
-
     public var treeCount: Int { roots.count }
     public var nodeCount: Int { feature.count }
     public var maxDepth: Int { Int(depths.max() ?? 0) }
@@ -199,15 +197,20 @@ public struct TreeEnsemble: Model {
         at: UnsafeMutablePointer<Int32>, sums: UnsafeMutablePointer<Float>
     ) {
         walkTrees(x, width: width, lanes: lanes, nodes: nodes, at: at, sums: sums) { v, node in
-            // Branch-free: compares become flags, not jumps (tree paths are data-dependent,
-            // so a branch here mispredicts about half the time).
-            let less: UInt8 = v < nodes.threshold[node] ? 1 : 0
-            let nanLeft: UInt8 = v.isNaN ? nodes.nanLeft[node] : 0
-            return nodes.child[node] &+ 1 &- Int32(less | nanLeft)
+            Self.step(v, node, nodes)
         }
     }
 
-    /// One row through eight trees at a time (lanes are trees), branch-free as in `walk`;
+    /// One branch-free step of the fast walk: the compares become flags, not jumps (tree
+    /// paths are data-dependent, so a branch here mispredicts about half the time).
+    @inline(__always)
+    private static func step(_ v: Float, _ node: Int, _ nodes: Nodes) -> Int32 {
+        let less: UInt8 = v < nodes.threshold[node] ? 1 : 0
+        let nanLeft: UInt8 = v.isNaN ? nodes.nanLeft[node] : 0
+        return nodes.child[node] &+ 1 &- Int32(less | nanLeft)
+    }
+
+    /// One row through eight trees at a time (lanes are trees), with `walk`'s step;
     /// each group of eight steps as deep as its deepest tree. Returns the summed leaves.
     @inline(__always)
     private func walkOneRow(_ x: UnsafePointer<Float>, nodes: Nodes, at: UnsafeMutablePointer<Int32>) -> Float {
@@ -219,10 +222,7 @@ public struct TreeEnsemble: Model {
             for _ in 0..<groupDepths[t / Self.lanes] {
                 for lane in 0..<lanes {
                     let node = Int(at[lane])
-                    let v = x[Int(nodes.feature[node])]
-                    let less: UInt8 = v < nodes.threshold[node] ? 1 : 0
-                    let nanLeft: UInt8 = v.isNaN ? nodes.nanLeft[node] : 0
-                    at[lane] = nodes.child[node] &+ 1 &- Int32(less | nanLeft)
+                    at[lane] = Self.step(x[Int(nodes.feature[node])], node, nodes)
                 }
             }
             for lane in 0..<lanes { sum += nodes.value[Int(at[lane])] }
