@@ -50,8 +50,7 @@ final class ConditionLock<State: Sendable>: Sendable {
             if let deadline {
                 let remaining = ContinuousClock.now.duration(to: deadline)
                 if remaining <= .zero { return nil }
-                let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
-                _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
+                _ = condition.wait(until: Date(timeIntervalSinceNow: remaining.inSeconds))
             } else {
                 condition.wait()
             }

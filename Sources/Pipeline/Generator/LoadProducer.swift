@@ -58,7 +58,7 @@ public final class LoadProducer: Sendable {
             if let rate {
                 let due = start + .seconds(Double(sent) / rate)
                 let now = ContinuousClock.now
-                if due > now { Thread.sleep(forTimeInterval: Double((due - now).components.attoseconds) / 1e18 + Double((due - now).components.seconds)) }
+                if due > now { Thread.sleep(forTimeInterval: (due - now).inSeconds) }
             }
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let event = generator.next(timestamp: now)

@@ -50,26 +50,29 @@ final class OffsetTracker: Sendable {
     func register(_ tp: TopicPartition, records: some Collection<(offset: Int64, timestamp: Int64)>) -> [UInt64] {
         state.withLock { s in
             let slot: UInt32
+            var p: Partition
             if let existing = s.active[tp] {
                 slot = existing
+                p = s.slots.removeValue(forKey: slot)!  // mutated alone, not copied on write
             } else {
                 slot = s.nextSlot
                 s.nextSlot = s.nextSlot + 1 == Self.slotLimit ? 1 : s.nextSlot + 1
                 s.active[tp] = slot
-                s.slots[slot] = Partition(topicPartition: tp)
+                p = Partition(topicPartition: tp)
             }
             var tokens: [UInt64] = []
             tokens.reserveCapacity(records.count)
             for (offset, timestamp) in records {
                 precondition(offset >= 0 && UInt64(offset) <= Self.offsetMask, "offset out of token range")
-                if let last = s.slots[slot]!.offsets.last {
+                if let last = p.offsets.last {
                     precondition(offset > last, "records must be registered in offset order")
                 }
-                s.slots[slot]!.offsets.append(offset)
-                s.slots[slot]!.timestamps.append(timestamp)
-                s.slots[slot]!.done.append(false)
+                p.offsets.append(offset)
+                p.timestamps.append(timestamp)
+                p.done.append(false)
                 tokens.append(UInt64(slot) << Self.offsetBits | UInt64(offset))
             }
+            s.slots[slot] = p
             s.inFlight += records.count
             return tokens
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Inference
 import Logging
 import Pipeline
 
@@ -75,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
         config.batchMaxWait = .milliseconds(2)
         let pipeline: ScoringPipeline
         do {
-            pipeline = try ScoringPipeline(configuration: config, model: try ModelFile.load(path: model), logger: logger)
+            pipeline = try ScoringPipeline(configuration: config, model: try ModelLoader.load(path: model), logger: logger)
         } catch {
             Terminal.err("streamscore: cannot start the demo with model \(model): \(error)")
             throw ExitCode(2)

@@ -48,11 +48,11 @@ final class DemoConsole: Service, Sendable {
                 let now = ContinuousClock.now
                 let consumed = stats.consumed.load(ordering: .relaxed)
                 let out = stats.outputsAcknowledged.load(ordering: .relaxed) + stats.deadLettersAcknowledged.load(ordering: .relaxed)
-                let seconds = Self.seconds(now - last.at)
+                let seconds = (now - last.at).inSeconds
                 let latency = stats.takeLatencyWindow().interval
                 Terminal.out(String(
                     format: "t=%3.0fs  in %6.0f/s  out %6.0f/s  e2e p50 %6.1f ms  p99 %6.1f ms  batch %5.1f rows  flagged %5d  dead letters %4d  intake %5d",
-                    Self.seconds(now - started), Double(consumed - last.consumed) / seconds, Double(out - last.out) / seconds,
+                    (now - started).inSeconds, Double(consumed - last.consumed) / seconds, Double(out - last.out) / seconds,
                     latency.p50, latency.p99, self.meanBatchRows, stats.flagged.load(ordering: .relaxed),
                     stats.deadLettersAcknowledged.load(ordering: .relaxed), self.pipeline.intakeDepth.current))
                 last = (consumed, out, now)
@@ -89,10 +89,6 @@ final class DemoConsole: Service, Sendable {
         Terminal.out(String(format: "  e2e latency     p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%llu events after the first 2 s)", total.p50, total.p99, total.max, total.count))
         Terminal.out(String(format: "  batches         %d, mean %.1f rows", stats.batches.load(ordering: .relaxed), meanBatchRows))
         Terminal.out("  back-pressure   \(stats.pauses.load(ordering: .relaxed)) pauses")
-    }
-
-    private static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }
 

@@ -69,7 +69,7 @@ struct ProduceCommand: AsyncParsableCommand {
         }
         Terminal.endProgress()
         producer.close()
-        let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
+        let seconds = summary.elapsed.inSeconds
         Terminal.out("produced \(summary.sent) events to \(topic) in \(String(format: "%.2f", seconds)) s: acknowledged \(summary.acknowledged), failed \(summary.failed), malformed \(summary.malformed), planted fraud \(summary.fraud)")
         if summary.acknowledged != summary.sent { throw ExitCode(1) }
     }

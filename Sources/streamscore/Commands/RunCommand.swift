@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Inference
 import Logging
 import Pipeline
 import ServiceLifecycle
@@ -60,10 +61,13 @@ struct RunCommand: AsyncParsableCommand {
         let logger = LogSetup.bootstrap(level: settings.logLevel)
         let pipeline: ScoringPipeline
         do {
-            let model = try ModelFile.load(path: settings.modelPath, format: settings.modelFormat)
+            let model = try ModelLoader.load(path: settings.modelPath, format: settings.modelFormat)
             pipeline = try ScoringPipeline(configuration: pipelineConfig, model: model, logger: logger)
+        } catch PipelineError.modelMismatch(let why) {
+            Terminal.err("streamscore: configuration error: features.fields / model.path: model does not match the feature spec: \(why)")
+            throw ExitCode(2)
         } catch let error as PipelineError {
-            Terminal.err("streamscore: configuration error: features.fields / model.path: \(error)")
+            Terminal.err("streamscore: cannot create the Kafka clients: \(error)")
             throw ExitCode(2)
         } catch {
             Terminal.err("streamscore: configuration error: model.path (\(settings.modelPath)): \(error)")
