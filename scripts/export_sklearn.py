@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Export a fitted scikit-learn binary classifier to StreamScore's native JSON model format.
+"""Export a fitted scikit-learn classifier to StreamScore's native JSON model format.
 
 Supported: LogisticRegression and MLPClassifier, alone or as the last step of a Pipeline
 whose other steps are StandardScaler (folded into the first layer's weights, so the
-worker scores raw features). Binary classification only (one output: the probability of
-the positive class).
+worker scores raw features). Binary classifiers have one output, the probability of the
+positive class; multi-class ones one probability per class (softmax), with the class
+labels in "classes" (a multinomial LogisticRegression; the one-vs-rest liblinear solver
+is refused, its probabilities are not a softmax).
 
   from export_sklearn import export
   export(fitted, "model.json", name="fraud", version="3", inputs=["amount", ...])
@@ -15,10 +17,13 @@ or from the shell, with a pickled estimator:
 Format (format_version 1):
   {"format_version": 1, "kind": "logistic", "name", "version", "inputs"?,
    "weights": [w0, ...], "bias": b}
-  {"format_version": 1, "kind": "mlp", "name", "version", "inputs"?,
+  {"format_version": 1, "kind": "logistic", "name", "version", "inputs"?, "classes",
+   "weights": [[...in...] per class], "bias": [b per class]}           (multi-class)
+  {"format_version": 1, "kind": "mlp", "name", "version", "inputs"?, "classes"?,
    "layers": [{"weights": [[...in...] per output unit], "bias": [...], "activation":
-               "relu" | "tanh" | "logistic" | "identity"}, ...]}
-  An MLP's last layer has one unit; its "logistic" activation gives the probability.
+               "relu" | "tanh" | "logistic" | "identity" | "softmax"}, ...]}
+  A binary MLP's last layer has one unit ("logistic": the probability); a multi-class
+  one ends in a "softmax" layer with one unit per class.
 """
 import json
 import sys
@@ -63,25 +68,34 @@ def to_native(estimator, name, version, inputs=None):
     from sklearn.neural_network import MLPClassifier
 
     mean, scale, model = _unwrap(estimator)
-    if len(getattr(model, "classes_", [])) != 2:
-        raise ValueError("only binary classifiers are supported (found "
-                         f"{len(getattr(model, 'classes_', []))} classes)")
+    classes = [str(c) for c in getattr(model, "classes_", [])]
+    if len(classes) < 2:
+        raise ValueError(f"a classifier with at least 2 classes is needed (found {len(classes)})")
+    multi = len(classes) > 2
     doc = {"format_version": 1, "name": name, "version": str(version)}
     if inputs is not None:
         doc["inputs"] = list(inputs)
+    if multi:
+        doc["classes"] = classes
     if isinstance(model, LogisticRegression):
+        if multi and model.solver == "liblinear":
+            raise ValueError("the liblinear solver is one-vs-rest; export a multinomial LogisticRegression (lbfgs, saga, ...)")
         W, b = _fold(model.coef_.T, model.intercept_, mean, scale)
-        doc.update({"kind": "logistic", "weights": W[:, 0].tolist(), "bias": float(b[0])})
+        if multi:
+            doc.update({"kind": "logistic", "weights": W.T.tolist(), "bias": list(map(float, b))})
+        else:
+            doc.update({"kind": "logistic", "weights": W[:, 0].tolist(), "bias": float(b[0])})
     elif isinstance(model, MLPClassifier):
-        if model.out_activation_ != "logistic":
-            raise ValueError(f"unsupported output activation {model.out_activation_}")
+        expected = "softmax" if multi else "logistic"
+        if model.out_activation_ != expected:
+            raise ValueError(f"unsupported output activation {model.out_activation_} (expected {expected})")
         layers = []
         for i, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
             if i == 0:
                 W, b = _fold(W, b, mean, scale)
             last = i == len(model.coefs_) - 1
             layers.append({"weights": W.T.tolist(), "bias": list(map(float, b)),
-                           "activation": "logistic" if last else model.activation})
+                           "activation": expected if last else model.activation})
         doc.update({"kind": "mlp", "layers": layers})
     else:
         raise ValueError(f"unsupported estimator {type(model).__name__}")

@@ -11,10 +11,11 @@ it generates, and writes to Tests/Fixtures/Models:
   trees.X.csv, dense.X.csv,  input rows shared by several models: header of feature
   sk-logistic.X.csv          names, empty field = missing (trees.X.csv has missing values)
   <name>.expected.csv        the library's own prediction per row of its input (binary:
-                             probability of the positive class)
+                             probability of the positive class; multi-class: one column
+                             of probability per class, headed by the class labels)
 
 It also trains the bundled demo model, Models/fraud-xgb.json (XGBoost on transactions
-shaped like the generator's). Deterministic for the pinned versions (fixed seeds, single
+shaped like the generator's). Deterministic for the pinned versions on one CPU (fixed seeds, single
 thread). Usage:
   python3 scripts/make_model_fixtures.py
 """
@@ -41,11 +42,12 @@ def write_matrix(path, X, names):
             f.write(",".join("" if v != v else repr(float(v)) for v in row) + "\n")
 
 
-def write_scores(path, y):
+def write_scores(path, y, header=("score",)):
     with open(path, "w") as f:
-        f.write("score\n")
+        f.write(",".join(header) + "\n")
         for v in y:
-            f.write(repr(float(v)) + "\n")
+            values = v if hasattr(v, "__len__") else [v]
+            f.write(",".join(repr(float(x)) for x in values) + "\n")
 
 
 def data(rng, rows, features, missing):
@@ -134,7 +136,34 @@ def main():
         save(name, mlp.predict_proba(X_dense_test)[:, 1])
 
     demo_model(rng)
+    multi_class(names)
     print(f"wrote fixtures to {OUT} and the demo model to {DEMO_MODEL}")
+
+
+def multi_class(names):
+    """Three-class scikit-learn models (softmax outputs), on dense.X.csv's distribution.
+
+    Its own generator, so the fixtures above (and the demo model) stay as they were."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from export_sklearn import export
+
+    rng = np.random.default_rng(3)
+    X, _, _ = data(rng, 3000, len(names), missing=0)
+    score = X[:, 0] + 0.5 * X[:, 1] * X[:, 2] + rng.normal(scale=0.3, size=len(X))
+    labels = np.array(["low", "medium", "high"])[np.digitize(score, [-0.5, 0.7])]
+    X_test = np.loadtxt(OUT / "dense.X.csv", delimiter=",", skiprows=1, dtype=np.float32)
+    for name, model in [
+        ("sk-logistic-multi", LogisticRegression(max_iter=1000)),
+        ("sk-mlp-softmax", MLPClassifier(hidden_layer_sizes=(16,), activation="relu", max_iter=300, random_state=1)),
+    ]:
+        fitted = Pipeline([("scale", StandardScaler()), ("model", model)]).fit(X, labels)
+        export(fitted, OUT / f"{name}.json", name=name, version="1", inputs=names)
+        write_scores(OUT / f"{name}.expected.csv", fitted.predict_proba(X_test),
+                     header=[str(c) for c in fitted.classes_])
 
 
 def demo_model(rng):

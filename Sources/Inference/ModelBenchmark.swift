@@ -2,7 +2,8 @@
 ///
 /// Rows are generated once (standard-normal values, deterministic) into a pool that calls
 /// walk through batch by batch, so every engine measured side by side sees the same rows
-/// and no two successive calls see the same batch. One thread.
+/// and no two successive calls see the same batch. With `threads` > 1 each call splits its
+/// batch across that many threads (`ParallelModel`, slices of at least 64 rows).
 public struct ModelBenchmark {
     public struct Result: Sendable {
         public var batch: Int
@@ -40,13 +41,13 @@ public struct ModelBenchmark {
     /// batches of tree models several times over).
     public static let poolRows = 1 << 16
 
-    public func measure(batch: Int) -> Result {
+    public func measure(batch: Int, threads: Int = 1) -> Result {
+        let model: any Model = threads > 1 ? ParallelModel(self.model, threads: threads) : self.model
         let width = model.inputCount
         var input = self.pool ?? Self.rows(count: max(batch, Self.poolRows), inputs: width)
         while input.count < batch * width { input += input }  // a small pool, repeated
         let windows = max(1, input.count / width / batch)
-        var output = [Float](repeating: 0, count: batch)
-        let model = self.model
+        var output = [Float](repeating: 0, count: batch * model.outputCount)
         let clock = ContinuousClock()
         return input.withUnsafeBufferPointer { rows in
             output.withUnsafeMutableBufferPointer { scores in
@@ -68,7 +69,7 @@ public struct ModelBenchmark {
                 }
                 perCall.sort()
                 let median = perCall[perCall.count / 2]
-                return Result(batch: batch, threads: 1, microsecondsPerCall: median * 1e6, rowsPerSecond: Double(batch) / median)
+                return Result(batch: batch, threads: threads, microsecondsPerCall: median * 1e6, rowsPerSecond: Double(batch) / median)
             }
         }
     }

@@ -34,10 +34,15 @@ extension MultilayerPerceptron {
         let activations = layers.map(\.activation.rawValue).joined(separator: ", ")
         let parameters = layers.reduce(0) { $0 + $1.inputs * $1.outputs + $1.outputs }
         let bytes = layers.reduce(0) { $0 + ($1.inputs + 1) * $1.paddedOutputs * 4 }
+        var details = [("layers", shape), ("activations", activations), ("parameters", "\(parameters)")]
+        if outputCount > 1 {
+            details.append(("classes", outputNames?.joined(separator: ", ") ?? "\(outputCount) (unnamed)"))
+        }
+        // A single softmax layer is a multinomial logistic regression.
+        let multinomial = layers.count == 1 && outputCount > 1
         return ModelSummary(
-            kind: "multilayer perceptron", inputCount: inputCount, inputNames: inputNames,
-            details: [("layers", shape), ("activations", activations), ("parameters", "\(parameters)")],
-            memoryBytes: bytes)
+            kind: multinomial ? "logistic regression (multinomial)" : "multilayer perceptron",
+            inputCount: inputCount, inputNames: inputNames, details: details, memoryBytes: bytes)
     }
 }
 

@@ -2,8 +2,9 @@
 public struct ModelVerification: Sendable {
     public var rows: Int
     public var maxDifference: Float
-    /// Rows whose difference exceeds the tolerance: (row, got, expected).
-    public var overTolerance: [(row: Int, got: Float, expected: Float)]
+    /// Scores whose difference exceeds the tolerance: (row, output, got, expected); the
+    /// output is the class index of a multi-class model, 0 otherwise.
+    public var overTolerance: [(row: Int, output: Int, got: Float, expected: Float)]
 
     public enum Problem: Error, CustomStringConvertible {
         case shape(String)
@@ -16,7 +17,8 @@ public struct ModelVerification: Sendable {
         }
     }
 
-    /// Scores `input` and compares with `expected` (one score per row, column 0).
+    /// Scores `input` and compares with `expected`: one line per row, with `outputCount`
+    /// columns (one score, or one probability per class in the model's class order).
     /// - Throws: `Problem` when the shapes or the input names do not match the model.
     public init(model: any Model, input: FeatureTable, expected: FeatureTable, tolerance: Float) throws(Problem) {
         guard input.columnCount == model.inputCount else {
@@ -25,14 +27,17 @@ public struct ModelVerification: Sendable {
         guard expected.rowCount == input.rowCount else {
             throw .shape("\(input.rowCount) input rows but \(expected.rowCount) expected scores")
         }
-        guard expected.columnCount == 1 else {
-            throw .shape("the expected file has \(expected.columnCount) columns; it needs one score per line")
+        let outputs = model.outputCount
+        guard expected.columnCount == outputs else {
+            throw .shape(outputs == 1
+                ? "the expected file has \(expected.columnCount) columns; it needs one score per line"
+                : "the expected file has \(expected.columnCount) columns; the model has \(outputs) classes")
         }
-        if let names = input.names, let modelNames = model.inputNames, names != modelNames {
-            let i = zip(names, modelNames).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
-            throw .names("input column \(i + 1) is '\(names[i])' but the model's input \(i + 1) is '\(modelNames[i])'")
+        try Self.check(input.names, against: model.inputNames, what: "input column", modelWhat: "the model's input")
+        if outputs > 1 {
+            try Self.check(expected.names, against: model.outputNames, what: "expected column", modelWhat: "the model's class")
         }
-        var scores = [Float](repeating: 0, count: input.rowCount)
+        var scores = [Float](repeating: 0, count: input.rowCount * outputs)
         input.values.withUnsafeBufferPointer { rows in
             scores.withUnsafeMutableBufferPointer { model.score(rows: rows, rowCount: input.rowCount, into: $0) }
         }
@@ -42,7 +47,17 @@ public struct ModelVerification: Sendable {
         for (i, (got, want)) in zip(scores, expected.values).enumerated() {
             let difference = got.isNaN || want.isNaN ? (got.isNaN && want.isNaN ? 0 : .infinity) : abs(got - want)
             maxDifference = max(maxDifference, difference)
-            if difference > tolerance { overTolerance.append((i, got, want)) }
+            if difference > tolerance { overTolerance.append((i / outputs, i % outputs, got, want)) }
         }
+    }
+
+    /// A header's names against the model's, when both exist.
+    private static func check(_ names: [String]?, against modelNames: [String]?, what: String, modelWhat: String) throws(Problem) {
+        guard let names, let modelNames, names != modelNames else { return }
+        guard names.count == modelNames.count else {
+            throw .names("\(names.count) \(what)s named; the model has \(modelNames.count)")
+        }
+        let i = zip(names, modelNames).enumerated().first { $0.element.0 != $0.element.1 }!.offset
+        throw .names("\(what) \(i + 1) is '\(names[i])' but \(modelWhat) \(i + 1) is '\(modelNames[i])'")
     }
 }

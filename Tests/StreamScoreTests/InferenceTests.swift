@@ -42,6 +42,32 @@ struct InferenceTests {
         }
     }
 
+    @Test("Softmax rows sum to 1, keep their order, and survive large logits")
+    func softmax() {
+        var values: [Float] = [1, 2, 3, 1000, 1001, -1000]
+        values.withUnsafeMutableBufferPointer { v in
+            Activation.softmax.apply(v.baseAddress!, 3)
+            Activation.softmax.apply(v.baseAddress! + 3, 3)
+        }
+        #expect(abs(values[0..<3].reduce(0, +) - 1) <= 1e-6 && abs(values[3..<6].reduce(0, +) - 1) <= 1e-6)
+        #expect(values[0] < values[1] && values[1] < values[2])
+        #expect(abs(values[2] - 0.66524096) <= 1e-6)
+        #expect(abs(values[4] - 0.7310586) <= 1e-6 && values[5] == 0, "no overflow at 1000")
+    }
+
+    @Test("Splitting a batch across threads gives the one-thread scores", arguments: [1, 2, 3])
+    func parallel(threads: Int) throws {
+        for file in ["xgb-binary.json", "sk-mlp-softmax.json"] {
+            let model = try ModelLoader.load(path: packageRoot.appendingPathComponent("Tests/Fixtures/Models/\(file)").path)
+            let split = ParallelModel(model, threads: threads, minimumRowsPerThread: 16)
+            for count in [0, 1, 15, 16, 33, 64, 257] {
+                let rows = ModelBenchmark.rows(count: count, inputs: model.inputCount)
+                let grouped = (0..<count).map { Array(rows[($0 * model.inputCount)..<(($0 + 1) * model.inputCount)]) }
+                #expect(split.score(grouped) == model.score(grouped), "\(file), \(count) rows, \(threads) threads")
+            }
+        }
+    }
+
     @Test("Bad model files name the field", arguments: [
         (#"{"kind":"logistic"}"#, "format_version"),
         (#"{"format_version":2,"kind":"logistic"}"#, "format_version"),

@@ -134,13 +134,20 @@ struct ModelFileErrorTests {
         #expect(message.contains(expected), "\(edit): \(message)")
     }
 
-    @Test("Native MLP: shapes that do not chain, unknown activation, NaN weight", arguments: [
+    @Test("Native MLP and logistic: shapes that do not chain, unknown activation, misplaced softmax, class names", arguments: [
         (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2],[3,4]],"bias":[0,0],"activation":"relu"},{"weights":[[1,2,3]],"bias":[0],"activation":"logistic"}]}"#, "layers[1].weights"),
         (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2]],"bias":[0],"activation":"swish"}]}"#, "layers[0].activation"),
         (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2],[3]],"bias":[0,0],"activation":"relu"}]}"#, "layers[0].weights[1]"),
         (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2]],"bias":[0,0],"activation":"relu"}]}"#, "layers[0].bias"),
         (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2],[1,2]],"bias":[0,0],"activation":"logistic"}]}"#, "multi-class"),
         (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[]}"#, "layers"),
+        (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2],[1,2]],"bias":[0,0],"activation":"softmax"},{"weights":[[1,2]],"bias":[0],"activation":"logistic"}]}"#, "'layers[0].activation': softmax is only for the output layer"),
+        (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","layers":[{"weights":[[1,2]],"bias":[0],"activation":"softmax"}]}"#, "'layers[0]': a softmax output layer needs a unit per class"),
+        (#"{"format_version":1,"kind":"mlp","name":"m","version":"1","classes":["a","b"],"layers":[{"weights":[[1,2],[1,2],[3,4]],"bias":[0,0,0],"activation":"softmax"}]}"#, "'classes': 2 names for a model with 3 classes"),
+        (#"{"format_version":1,"kind":"logistic","name":"m","version":"1","weights":[[1,2],[1]],"bias":[0,0]}"#, "weights[1]"),
+        (#"{"format_version":1,"kind":"logistic","name":"m","version":"1","weights":[[1,2],[1,2]],"bias":0}"#, "bias"),
+        (#"{"format_version":1,"kind":"logistic","name":"m","version":"1","weights":[[1,2]],"bias":[0]}"#, "at least 2 classes"),
+        (#"{"format_version":1,"kind":"logistic","name":"m","version":"1","inputs":["a"],"weights":[[1,2],[3,4]],"bias":[0,0]}"#, "'inputs': 1 names for 2 inputs"),
     ])
     func mlp(_ json: String, _ field: String) {
         let message = Self.failure(json)

@@ -19,6 +19,8 @@ struct ModelFixtureTests {
         ("sk-mlp-relu.json", "dense.X.csv"),
         ("sk-mlp-tanh.json", "dense.X.csv"),
         ("sk-mlp-logistic.json", "dense.X.csv"),
+        ("sk-logistic-multi.json", "dense.X.csv"),
+        ("sk-mlp-softmax.json", "dense.X.csv"),
     ]
 
     static func table(_ file: String) throws -> FeatureTable {
@@ -31,10 +33,15 @@ struct ModelFixtureTests {
         let model = try ModelLoader.load(path: Self.directory.appendingPathComponent(file).path)
         let x = try Self.table(input)
         let stem = String(file.prefix { $0 != "." })
-        let expected = try Self.table("\(stem).expected.csv").values
-        #expect(x.rowCount == 257 && expected.count == 257)
+        let table = try Self.table("\(stem).expected.csv")
+        let expected = table.values
+        #expect(x.rowCount == 257 && table.rowCount == 257)
         #expect(model.inputCount == x.columnCount)
         #expect(model.inputNames == x.names)
+        #expect(model.outputCount == table.columnCount)
+        if model.outputCount > 1 {
+            #expect(model.outputNames == table.names, "class labels in the library's order")
+        }
         let scores = model.score((0..<x.rowCount).map(x.row))
         var worst: (Int, Float) = (0, 0)
         for (i, (got, want)) in zip(scores, expected).enumerated() where abs(got - want) > worst.1 {
@@ -61,8 +68,25 @@ struct ModelFixtureTests {
             case let linear as LogisticRegression: reference = linear.scoreScalar(rows)
             default: Issue.record("no reference for \(type(of: model))"); return
             }
-            #expect(batch.count == count)
+            #expect(batch.count == count * model.outputCount)
             for (a, b) in zip(batch, reference) { #expect(abs(a - b) <= 1e-6 * max(1, abs(b)), "\(file) at \(count) rows") }
+        }
+    }
+
+    @Test("A row scores the same, bit for bit, whatever batch it is in (reproducible backfills)", arguments: cases.indices)
+    func positionIndependent(_ index: Int) throws {
+        let (file, input) = Self.cases[index]
+        let model = try ModelLoader.load(path: Self.directory.appendingPathComponent(file).path)
+        let x = try Self.table(input)
+        let rows = (0..<x.rowCount).map(x.row)
+        let alone = rows.flatMap { model.score([$0]) }
+        for size in [2, 3, 5, 8, 13, 64, 100, 257] {
+            var start = 0, batched: [Float] = []
+            while start < rows.count {
+                batched += model.score(Array(rows[start..<min(start + size, rows.count)]))
+                start += size
+            }
+            #expect(batched.map(\.bitPattern) == alone.map(\.bitPattern), "\(file) in batches of \(size)")
         }
     }
 

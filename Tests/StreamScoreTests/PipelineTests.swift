@@ -120,6 +120,44 @@ struct PipelineTests {
         #expect(pipeline.stats.consumed.load(ordering: .relaxed) == 20_000)
     }
 
+    @Test("A multi-class model: each output names the most probable class and every class's probability")
+    func multiClass() throws {
+        let setup = try Setup(partitions: 1)
+        let classes = ["low", "medium", "high"]
+        let layer = DenseLayer(
+            weights: [[-0.01, -0.001, -0.1, 0.001], [0, 0, 0, 0], [0.01, 0.001, 0.1, -0.001]], bias: [1, 0, -1], activation: .softmax)
+        let model = MultilayerPerceptron(name: "risk", version: "2", inputNames: Self.fields, outputNames: classes, layers: [layer])
+        let written = try EventWriter(bootstrap: setup.bootstrap)
+            .write(500, to: setup.input, generator: TransactionGenerator(seed: 11, keys: 100))
+        let pipeline = try setup.pipeline(model: model)
+        try pipeline.start()
+        guard case .stopped? = drain(pipeline, count: 500) else {
+            Issue.record("pipeline did not stop cleanly")
+            return
+        }
+        let outputs = try setup.reader.readAll(setup.output, partitions: 1)
+        #expect(outputs.count == 500)
+        let decoder = EventDecoder(numericFields: Self.fields)
+        var seen = Set<String>()
+        for (input, output) in zip(written, outputs) {
+            let row = try decoder.decode(input.event.value).get().row
+            let expected = model.score([row])
+            let json = output.json
+            let scores = try #require(json["scores"] as? [String: Any])
+            for (c, label) in classes.enumerated() {
+                let p = try #require((scores[label] as? NSNumber)?.floatValue)
+                #expect(abs(p - expected[c]) <= 1e-6)
+            }
+            let top = expected.indices.max { expected[$0] < expected[$1] }!
+            #expect(json["class"] as? String == classes[top])
+            #expect(abs(((json["score"] as? NSNumber)?.floatValue ?? -1) - expected[top]) <= 1e-6)
+            #expect(json["decision"] == nil, "a multi-class output has no threshold decision")
+            #expect(json["model"] as? String == "risk@2")
+            seen.insert(classes[top])
+        }
+        #expect(seen.count >= 2, "the test model should spread events over classes")
+    }
+
     @Test("1% malformed input: each in the dead-letter topic with its reason; every good record scored")
     func deadLetters() throws {
         let setup = try Setup(partitions: 4)

@@ -41,7 +41,9 @@ enum VectorMath {
         1 / (1 + exp(-x))
     }
 
-    /// Applies σ to `count` values in place, eight at a time, the tail one by one.
+    /// Applies σ to `count` values in place, eight at a time. The tail goes through the same
+    /// vector code in a padded vector, so a value's result never depends on its position
+    /// (a row scores the same whatever batch it is in).
     @inlinable
     static func sigmoid(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
         var i = 0
@@ -50,9 +52,10 @@ enum VectorMath {
             raw.storeBytes(of: sigmoid(raw.loadUnaligned(as: SIMD8<Float>.self)), as: SIMD8<Float>.self)
             i &+= 8
         }
-        while i < count {
-            values[i] = Activation.sigmoid(values[i])
-            i &+= 1
-        }
+        guard i < count else { return }
+        var tail = SIMD8<Float>()
+        for lane in 0..<(count &- i) { tail[lane] = values[i &+ lane] }
+        tail = sigmoid(tail)
+        for lane in 0..<(count &- i) { values[i &+ lane] = tail[lane] }
     }
 }

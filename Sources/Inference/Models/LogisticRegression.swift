@@ -2,8 +2,8 @@ import RealModule
 
 /// Binary logistic regression: `score = σ(w·x + b)`.
 ///
-/// Weights are stored contiguously; scoring is one SIMD dot product per row
-/// (`DotProduct.simd`), checked against `DotProduct.scalar` in tests.
+/// Weights are stored contiguously; scoring takes four rows per SIMD dot-product call
+/// (`DotProduct.simd4`), checked against `DotProduct.scalar` in tests.
 public struct LogisticRegression: Model {
     public let name: String
     public let version: String
@@ -35,8 +35,10 @@ public struct LogisticRegression: Model {
                 for j in 0..<4 { scores[r &+ j] = z[j] }
                 r &+= 4
             }
+            // The last rows go through the same four-lane kernel (stride 0: every lane reads
+            // the one row), so a row's score never depends on its place in the batch.
             while r < rowCount {
-                scores[r] = DotProduct.simd(xp + r &* n, wp, n) + bias
+                scores[r] = DotProduct.simd4(xp + r &* n, stride: 0, wp, n)[0] + bias
                 r &+= 1
             }
         }

@@ -18,6 +18,8 @@ struct Batcher {
     private let control: PipelineControl
     private let configuration: PipelineConfiguration
     private let logger: Logger
+    /// A multi-class model's class labels (its own names, or the class indexes).
+    private let classLabels: [String]
 
     private struct Item {
         var record: KafkaRecord
@@ -41,7 +43,8 @@ struct Batcher {
         self.control = control
         self.configuration = configuration
         self.logger = logger
-        self.scores = [Float](repeating: 0, count: configuration.batchMaxRows)
+        self.classLabels = model.outputNames ?? (0..<model.outputCount).map(String.init)
+        self.scores = [Float](repeating: 0, count: configuration.batchMaxRows * model.outputCount)
         self.rows.reserveCapacity(configuration.batchMaxRows * model.inputCount)
     }
 
@@ -96,21 +99,28 @@ struct Batcher {
         }
         let identity = model.identity
         let topics = configuration.topics
+        let classes = classLabels
         for item in items {
             let outgoing: OutgoingRecord
             switch item.outcome {
             case .row(let r, let id):
-                let score = scores[r]
-                if score.isFinite {
+                let outputs = model.outputCount
+                let rowScores = scores[(r * outputs)..<((r + 1) * outputs)]
+                if let bad = rowScores.first(where: { !$0.isFinite }) {
+                    stats.recordDeadLetter("non_finite")
+                    outgoing = DeadLetter.make(
+                        input: item.record, reason: "non_finite", field: "score",
+                        message: "model produced a non-finite score (\(bad))", topic: topics.deadLetter)
+                } else if outputs == 1 {
+                    let score = rowScores[rowScores.startIndex]
                     if score >= configuration.decisionThreshold { stats.flagged.add(1, ordering: .relaxed) }
                     outgoing = ScoredRecord.make(
                         input: item.record, id: id, score: score, threshold: configuration.decisionThreshold,
                         model: identity, topic: topics.output)
                 } else {
-                    stats.recordDeadLetter("non_finite")
-                    outgoing = DeadLetter.make(
-                        input: item.record, reason: "non_finite", field: "score",
-                        message: "model produced a non-finite score (\(score))", topic: topics.deadLetter)
+                    outgoing = ScoredRecord.make(
+                        input: item.record, id: id, probabilities: rowScores, classes: classes,
+                        model: identity, topic: topics.output)
                 }
             case .deadLetter(let error):
                 stats.recordDeadLetter(error.reason)

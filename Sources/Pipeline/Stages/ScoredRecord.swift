@@ -2,13 +2,40 @@ import KafkaBridge
 
 /// Builds the output record for a scored event.
 ///
-/// Value: `{"id":…,"key":…,"score":…,"decision":"flag"|"pass","model":"name@version"}`;
-/// key: the input key, unchanged; headers: `streamscore.source.{topic,partition,offset}`
+/// Value, for a binary or regression model:
+/// `{"id":…,"key":…,"score":…,"decision":"flag"|"pass","model":"name@version"}`;
+/// for a multi-class model, the most probable class, its probability, and every class's:
+/// `{"id":…,"key":…,"score":0.71,"class":"high","scores":{"low":0.09,"medium":0.2,"high":0.71},"model":…}`.
+/// Key: the input key, unchanged; headers: `streamscore.source.{topic,partition,offset}`
 /// and `streamscore.model`.
 enum ScoredRecord {
     static func make(
         input: KafkaRecord, id: String, score: Float, threshold: Float, model: String, topic: String
     ) -> OutgoingRecord {
+        var json = opening(input, id: id)
+        json += ",\"score\":\(score),\"decision\":\"\(score >= threshold ? "flag" : "pass")\""
+        return closing(json, input: input, model: model, topic: topic)
+    }
+
+    static func make(
+        input: KafkaRecord, id: String, probabilities: ArraySlice<Float>, classes: [String], model: String, topic: String
+    ) -> OutgoingRecord {
+        precondition(probabilities.count == classes.count && !classes.isEmpty, "one probability per class")
+        let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+        var json = opening(input, id: id)
+        json += ",\"score\":\(probabilities[top]),\"class\":"
+        JSONWriter.appendString(classes[top - probabilities.startIndex], to: &json)
+        json += ",\"scores\":{"
+        for (i, (label, p)) in zip(classes, probabilities).enumerated() {
+            if i > 0 { json += "," }
+            JSONWriter.appendString(label, to: &json)
+            json += ":\(p)"
+        }
+        json += "}"
+        return closing(json, input: input, model: model, topic: topic)
+    }
+
+    private static func opening(_ input: KafkaRecord, id: String) -> String {
         var json = "{\"id\":"
         JSONWriter.appendString(id, to: &json)
         json += ",\"key\":"
@@ -17,7 +44,12 @@ enum ScoredRecord {
         } else {
             json += "null"
         }
-        json += ",\"score\":\(score),\"decision\":\"\(score >= threshold ? "flag" : "pass")\",\"model\":"
+        return json
+    }
+
+    private static func closing(_ body: String, input: KafkaRecord, model: String, topic: String) -> OutgoingRecord {
+        var json = body
+        json += ",\"model\":"
         JSONWriter.appendString(model, to: &json)
         json += "}"
         var headers = SourceHeaders.of(input)

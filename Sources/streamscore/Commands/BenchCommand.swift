@@ -17,10 +17,12 @@ struct BenchCommand: ParsableCommand {
             discussion: """
                 Rows are generated once (deterministic, standard-normal-like) and reused. Compare \
                 engines side by side in one run (scripts/bench_peers.py); absolute times drift on \
-                shared machines.
+                shared machines. With --threads N each call splits its batch into N slices of at \
+                least 64 rows, scored at once on N threads (smaller batches stay on one thread).
 
-                Example:
+                Examples:
                   streamscore bench model Tests/Fixtures/Models/xgb-binary.json --batch 1,64,4096 --json
+                  streamscore bench model Models/fraud-xgb.json --batch 4096 --threads 1,2
                 """
         )
 
@@ -30,8 +32,8 @@ struct BenchCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Batch sizes, comma-separated.", valueName: "n,n,..."))
         var batch = "1,8,64,512,4096"
 
-        @Option(help: "Scoring threads (1: one call on one thread).")
-        var threads = 1
+        @Option(help: ArgumentHelp("Scoring threads per call, comma-separated: each batch size is timed with each.", valueName: "n,n,..."))
+        var threads = "1"
 
         @Option(help: "auto, native, xgboost or lightgbm.")
         var format: ModelLoader.Format = .auto
@@ -43,11 +45,16 @@ struct BenchCommand: ParsableCommand {
         var json = false
 
         func validate() throws {
-            guard threads == 1 else { throw ValidationError("--threads: only 1 is supported so far (one call scores on one thread)") }
-            guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--batch: positive integers, comma-separated") }
+            guard Self.counts(batch)?.isEmpty == false else { throw ValidationError("--batch: positive integers, comma-separated") }
+            guard Self.counts(threads)?.isEmpty == false else { throw ValidationError("--threads: positive integers, comma-separated") }
         }
 
-        var sizes: [Int] { batch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        /// Positive integers from a comma-separated list; nil if any item is not one.
+        static func counts(_ list: String) -> [Int]? {
+            let items = list.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard items.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+            return items.map { $0! }
+        }
 
         func run() throws {
             let model = try ModelCommand.load(file, format)
@@ -66,12 +73,14 @@ struct BenchCommand: ParsableCommand {
             }
             let bench = ModelBenchmark(model: model, pool: pool)
             var results: [ModelBenchmark.Result] = []
-            if !json { print("model \(model.identity) (\(model.summary.kind)), \(model.inputCount) inputs, 1 thread") }
-            if !json { print("   batch   µs/call        rows/s") }
-            for size in sizes {
-                let r = bench.measure(batch: size)
-                results.append(r)
-                if !json { print(String(format: "%8d %9.3f %13.0f", r.batch, r.microsecondsPerCall, r.rowsPerSecond)) }
+            if !json { print("model \(model.identity) (\(model.summary.kind)), \(model.inputCount) inputs") }
+            if !json { print("   batch threads   µs/call        rows/s") }
+            for size in Self.counts(batch)! {
+                for threadCount in Self.counts(threads)! {
+                    let r = bench.measure(batch: size, threads: threadCount)
+                    results.append(r)
+                    if !json { print(String(format: "%8d %7d %9.3f %13.0f", r.batch, r.threads, r.microsecondsPerCall, r.rowsPerSecond)) }
+                }
             }
             if json {
                 let objects = results.map { r in

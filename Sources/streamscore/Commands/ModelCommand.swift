@@ -34,6 +34,7 @@ struct ModelCommand: ParsableCommand {
             print("model        \(model.identity)")
             print("kind         \(s.kind)")
             print("inputs       \(s.inputCount)" + (s.inputNames.map { ": " + $0.joined(separator: ", ") } ?? " (unnamed)"))
+            print("outputs      \(model.outputCount == 1 ? "1 score per row" : "\(model.outputCount) class probabilities per row")")
             for (label, value) in s.details { print(label.padding(toLength: 12, withPad: " ", startingAt: 0) + " " + value) }
             print("memory       \(ByteCountFormatter.string(fromByteCount: Int64(s.memoryBytes), countStyle: .memory))")
         }
@@ -46,7 +47,8 @@ struct ModelCommand: ParsableCommand {
                 X.csv: one row per line, comma-separated, an optional header line of feature names \
                 (checked against the model's names when both exist); an empty field or 'nan' is a \
                 missing value. Y.csv: one expected score per line (binary models: the positive-class \
-                probability), optional header.
+                probability; multi-class models: one probability per class, comma-separated, in the \
+                model's class order), optional header (class names, checked like the inputs).
 
                 Example:
                   streamscore model verify Tests/Fixtures/Models/lgb-binary.txt \\
@@ -86,9 +88,10 @@ struct ModelCommand: ParsableCommand {
                 print("ok: every row within tolerance")
                 return
             }
-            print("over tolerance: \(result.overTolerance.count) rows")
-            for (row, got, want) in result.overTolerance.prefix(20) {
-                print("  row \(row + 1): got \(got), expected \(want), diff \(abs(got - want))")
+            print("over tolerance: \(result.overTolerance.count) scores")
+            for (row, output, got, want) in result.overTolerance.prefix(20) {
+                let column = model.outputCount > 1 ? " class \(model.outputNames?[output] ?? String(output))" : ""
+                print("  row \(row + 1)\(column): got \(got), expected \(want), diff \(abs(got - want))")
             }
             throw ExitCode(1)
         }
