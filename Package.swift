@@ -31,7 +31,11 @@ let package = Package(
         // Models and kernels. Pure: no I/O threads, no C.
         .target(
             name: "Inference",
-            dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            // Optimised in debug builds too: the tests then check the code that scores in
+            // production (bit-identical batches, no allocation per call); unoptimised
+            // generic loops allocate and run ~100× slower.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // Event bytes to feature rows, with typed errors.
         .target(name: "Features"),
@@ -57,10 +61,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Test-only: counts heap allocations per thread (interposes the allocator).
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(
             name: "StreamScoreTests",
             dependencies: [
-                "KafkaBridge", "Inference", "Features", "Pipeline", "streamscore",
+                "KafkaBridge", "Inference", "Features", "Pipeline", "streamscore", "AllocationCounter",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

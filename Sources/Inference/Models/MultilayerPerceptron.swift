@@ -4,8 +4,8 @@
 /// row). A multinomial logistic regression is the one-layer case.
 ///
 /// Scores rows in tiles of `tileRows`: each layer runs the register-blocked `DenseLayer`
-/// kernel over the tile, ping-ponging between two stack buffers, so a call allocates
-/// nothing on the heap.
+/// kernel over the tile, ping-ponging between two buffers of the thread's scratch
+/// (`ThreadScratch`), so a call allocates nothing on the heap after the thread's first.
 public struct MultilayerPerceptron: Model {
     public let name: String
     public let version: String
@@ -41,29 +41,27 @@ public struct MultilayerPerceptron: Model {
         precondition(rows.count >= rowCount * width && scores.count >= rowCount * outputs, "batch shape")
         guard rowCount > 0 else { return }
         let tile = Self.tileRows
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * tile * widest) { scratch in
-            let a = scratch.baseAddress!, b = a + tile * widest
-            var start = 0
-            while start < rowCount {
-                let n = min(tile, rowCount - start)
-                var input = UnsafePointer(rows.baseAddress! + start * width)
-                var stride = width
-                var output = a
-                for layer in layers {
-                    layer.forward(input, inputStride: stride, rows: n, into: output)
-                    input = UnsafePointer(output)
-                    stride = layer.paddedOutputs
-                    output = output == a ? b : a
-                }
-                if outputs == 1 {
-                    for r in 0..<n { scores[start + r] = input[r * stride] }
-                } else {
-                    for r in 0..<n {
-                        for c in 0..<outputs { scores[(start + r) * outputs + c] = input[r * stride + c] }
-                    }
-                }
-                start += n
+        let a = ThreadScratch.floats(2 * tile * widest), b = a + tile * widest
+        var start = 0
+        while start < rowCount {
+            let n = min(tile, rowCount - start)
+            var input = UnsafePointer(rows.baseAddress! + start * width)
+            var stride = width
+            var output = a
+            for layer in layers {
+                layer.forward(input, inputStride: stride, rows: n, into: output)
+                input = UnsafePointer(output)
+                stride = layer.paddedOutputs
+                output = output == a ? b : a
             }
+            if outputs == 1 {
+                for r in 0..<n { scores[start + r] = input[r * stride] }
+            } else {
+                for r in 0..<n {
+                    for c in 0..<outputs { scores[(start + r) * outputs + c] = input[r * stride + c] }
+                }
+            }
+            start += n
         }
     }
 

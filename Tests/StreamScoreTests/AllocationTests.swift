@@ -1,0 +1,45 @@
+import AllocationCounter
+import Foundation
+import Inference
+import Testing
+
+/// Heap allocations on the scoring path, counted by the allocator interposed in the test
+/// binary (`Tests/AllocationCounter`).
+@Suite("Allocations")
+struct AllocationTests {
+    /// Allocations the calling thread makes while running `body`.
+    static func allocations(_ body: () -> Void) -> UInt {
+        let before = streamscore_thread_allocations()
+        body()
+        return streamscore_thread_allocations() - before
+    }
+
+    @Test("The counter sees an allocation (so a zero below means none)")
+    func counterWorks() {
+        let count = Self.allocations {
+            let array = [Int](repeating: 1, count: 1000)
+            #expect(array.count == 1000)
+        }
+        #expect(count >= 1)
+    }
+
+    @Test("Scoring allocates nothing per call after warm-up, for every model kind and batch size",
+          arguments: ModelFixtureTests.cases.map(\.model))
+    func scoringDoesNotAllocate(_ file: String) throws {
+        let model = try ModelLoader.load(path: ModelFixtureTests.directory.appendingPathComponent(file).path)
+        let largest = 4096
+        let rows = ModelBenchmark.rows(count: largest, inputs: model.inputCount)
+        var scores = [Float](repeating: 0, count: largest * model.outputCount)
+        try rows.withUnsafeBufferPointer { input in
+            try scores.withUnsafeMutableBufferPointer { output in
+                for batch in [1, 2, 7, 8, 9, 64, 257, largest] {
+                    model.score(rows: input, rowCount: batch, into: output)  // warm-up
+                    let count = Self.allocations {
+                        for _ in 0..<20 { model.score(rows: input, rowCount: batch, into: output) }
+                    }
+                    try #require(count == 0, "\(file): \(count) allocations in 20 calls of \(batch) rows")
+                }
+            }
+        }
+    }
+}
