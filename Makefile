@@ -10,7 +10,7 @@ DEMO_ARGS ?=
 #   make release RELEASE_CPU_FLAGS=
 # (the kernels are plain Swift SIMD and stay correct on any target, just slower).
 ifeq ($(shell uname -m),x86_64)
-RELEASE_CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DSTREAMSCORE_FMA
+RELEASE_CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DSTREAMSCORE_FMA -Xswiftc -DSTREAMSCORE_AVX2
 endif
 
 .PHONY: deps build release demo test clean
@@ -33,9 +33,18 @@ release: deps
 demo: release
 	.build/release/streamscore demo $(DEMO_ARGS)
 
+# The engine's suites run twice: with the portable kernels (the whole test run) and built
+# for this CPU as `make release` is (FMA, AVX2 gathers), so both paths are checked against
+# the libraries' predictions, bit-identical batches and zero allocations per call.
+ENGINE_SUITES := ModelFixtureTests|InferenceTests|VectorMathTests|AllocationTests
+
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+ifneq ($(strip $(RELEASE_CPU_FLAGS)),)
+	$(SWIFT) build --build-tests --scratch-path .build-cpu $(RELEASE_CPU_FLAGS)
+	$(SWIFT) test --skip-build --scratch-path .build-cpu --filter '$(ENGINE_SUITES)'
+endif
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-cpu

@@ -29,9 +29,11 @@ let package = Package(
             dependencies: ["Crdkafka"]
         ),
         // Models and kernels. Pure: no I/O threads, no C.
+        // AVX2 gather wrappers for the tree walk (clang's gathers are macros Swift cannot import).
+        .target(name: "CSIMD"),
         .target(
             name: "Inference",
-            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CSIMD", .product(name: "RealModule", package: "swift-numerics")],
             // Optimised in debug builds too: the tests then check the code that scores in
             // production (bit-identical batches, no allocation per call); unoptimised
             // generic loops allocate and run ~100× slower.

@@ -75,6 +75,9 @@ public struct TreeEnsemble: Model {
     let groupDepths: [Int32]
     /// Some node treats zero as missing: use the general decision.
     let usesZeroRule: Bool
+    /// The nodes packed for the vector walk (`TreeEnsemble+Vector`); empty when this build
+    /// has none, the model does not fit the packing, or it uses the zero rule.
+    let vectorNodes: [Int64]
 
     /// Flattens checked trees (see `TreeCheck`) into the ensemble.
     public init(
@@ -130,6 +133,8 @@ public struct TreeEnsemble: Model {
         (self.feature, self.loadFeature, self.threshold, self.child) = (feature, loadFeature, threshold, child)
         (self.nanLeft, self.value, self.flags, self.roots, self.depths) = (nanLeft, value, flags, roots, depths)
         self.usesZeroRule = zeroRule
+        self.vectorNodes = zeroRule
+            ? [] : Self.vectorNodes(feature: feature, child: child, nanLeft: nanLeft, threshold: threshold, inputCount: inputCount)
         self.groupDepths = stride(from: 0, to: depths.count, by: Self.lanes).map {
             depths[$0..<min($0 + Self.lanes, depths.count)].max()!
         }
@@ -149,6 +154,7 @@ public struct TreeEnsemble: Model {
         nanLeft.withUnsafeBufferPointer { nanLeft in
         value.withUnsafeBufferPointer { value in
         flags.withUnsafeBufferPointer { flags in
+        vectorNodes.withUnsafeBufferPointer { vectorNodes in
             let nodes = Nodes(
                 feature: feature.baseAddress!, threshold: threshold.baseAddress!, child: child.baseAddress!,
                 nanLeft: nanLeft.baseAddress!, value: value.baseAddress!, flags: flags.baseAddress!)
@@ -159,6 +165,13 @@ public struct TreeEnsemble: Model {
                     let block = rows.baseAddress! + start * width
                     for lane in 0..<n { scores[start + lane] = 0 }
                     let sums = UnsafeMutablePointer(scores.baseAddress! + start)
+                    #if STREAMSCORE_AVX2 && arch(x86_64)
+                    if n == Self.lanes && !vectorNodes.isEmpty {
+                        walkVector(block, width: width, nodes: vectorNodes.baseAddress!, value: value.baseAddress!, sums: sums)
+                        start += n
+                        continue
+                    }
+                    #endif
                     if usesZeroRule {
                         walkGeneral(block, width: width, lanes: n, nodes: nodes, at: at.baseAddress!, sums: sums)
                     } else if n < Self.rowsForRowLanes {
@@ -170,7 +183,7 @@ public struct TreeEnsemble: Model {
                 }
             }
             finish(scores, rowCount)
-        }}}}}}
+        }}}}}}}
     }
 
     /// Rows walked together through each tree.

@@ -1,0 +1,89 @@
+#if STREAMSCORE_AVX2 && arch(x86_64)
+import CSIMD
+#endif
+
+/// The vector walk: eight rows per vector (one row per lane) through four trees at a time,
+/// every step a few AVX2 gathers instead of eight chains of scalar loads.
+///
+/// Each node is one 64-bit word (`vectorNodes`): the threshold's bits in the high half; in
+/// the low half the split feature (high 16 bits), NaN-goes-left (bit 15) and the offset
+/// from the node to its left child (low 15 bits; leaves: 0, so they loop to themselves).
+/// A step for eight rows is two four-lane 64-bit gathers for the nodes, one eight-lane
+/// gather for the input values, a compare and an add. The four trees' steps are
+/// independent, so their gathers overlap. Leaves are summed in tree order, as on the
+/// other paths, so scores are bit-identical to theirs.
+///
+/// Built only for CPUs with AVX2 (`STREAMSCORE_AVX2`, the Makefile's release build); other
+/// builds walk with `walk` alone.
+extension TreeEnsemble {
+    /// The nodes packed for the vector walk; empty when this build has no vector walk or the
+    /// model does not fit the packing (65,536 inputs or more, a child 32,768 or more nodes
+    /// after its parent, 2³¹ nodes or more).
+    static func vectorNodes(feature: [Int32], child: [Int32], nanLeft: [UInt8], threshold: [Float], inputCount: Int) -> [Int64] {
+        #if STREAMSCORE_AVX2 && arch(x86_64)
+        guard inputCount <= 0xFFFF, feature.count < Int(Int32.max) else { return [] }
+        var words = [Int64](repeating: 0, count: feature.count)
+        for node in 0..<feature.count {
+            let offset = Int(child[node]) - node
+            guard (0...0x7FFF).contains(offset) else { return [] }
+            let low = UInt32(max(0, feature[node])) << 16 | UInt32(nanLeft[node]) << 15 | UInt32(offset)
+            words[node] = Int64(bitPattern: UInt64(threshold[node].bitPattern) << 32 | UInt64(low))
+        }
+        return words
+        #else
+        return []
+        #endif
+    }
+
+    #if STREAMSCORE_AVX2 && arch(x86_64)
+    /// Adds every tree's leaf value to the sums of the eight rows at `x` (a full block).
+    @inline(__always)
+    func walkVector(
+        _ x: UnsafePointer<Float>, width: Int, nodes: UnsafePointer<Int64>, value: UnsafePointer<Float>,
+        sums: UnsafeMutablePointer<Float>
+    ) {
+        let base = UnsafeRawPointer(nodes).assumingMemoryBound(to: CLongLong.self)
+        let rowStart = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(width)
+        @inline(__always) func gather(_ base: UnsafePointer<Float>, _ index: SIMD8<Int32>) -> SIMD8<Float> {
+            streamscore_gather_f32(base, unsafeBitCast(index, to: SIMD4<Int64>.self))
+        }
+        /// The next node of eight rows at `node`.
+        @inline(__always) func step(_ node: SIMD8<Int32>) -> SIMD8<Int32> {
+            var packed = SIMD8<Int32>(), threshold = SIMD8<Float>()
+            withUnsafeMutableBytes(of: &packed) { p in
+                withUnsafeMutableBytes(of: &threshold) { t in
+                    streamscore_gather_nodes(
+                        base, unsafeBitCast(node, to: SIMD4<Int64>.self),
+                        p.baseAddress!.assumingMemoryBound(to: CInt.self), t.baseAddress!.assumingMemoryBound(to: Float.self))
+                }
+            }
+            let v = gather(x, rowStart &+ (packed &>> 16))
+            let less = unsafeBitCast(v .< threshold, to: SIMD8<Int32>.self)  // -1 where x < threshold
+            let nan = unsafeBitCast(v .!= v, to: SIMD8<Int32>.self)
+            let nanLeft = (packed &<< 16) &>> 31  // bit 15 as -1 or 0
+            // Left child = node + offset, right = left + 1; `left` is -1 when going left.
+            return node &+ (packed & 0x7FFF) &+ 1 &+ (less | (nan & nanLeft))
+        }
+        var sum = UnsafeRawPointer(sums).loadUnaligned(as: SIMD8<Float>.self)
+        let trees = roots.count
+        var t = 0
+        while t &+ 4 <= trees {
+            var a = SIMD8(repeating: roots[t]), b = SIMD8(repeating: roots[t &+ 1])
+            var c = SIMD8(repeating: roots[t &+ 2]), d = SIMD8(repeating: roots[t &+ 3])
+            for _ in 0..<max(max(depths[t], depths[t &+ 1]), max(depths[t &+ 2], depths[t &+ 3])) {
+                a = step(a); b = step(b); c = step(c); d = step(d)
+            }
+            sum += gather(value, a); sum += gather(value, b)
+            sum += gather(value, c); sum += gather(value, d)
+            t &+= 4
+        }
+        while t < trees {
+            var a = SIMD8(repeating: roots[t])
+            for _ in 0..<depths[t] { a = step(a) }
+            sum += gather(value, a)
+            t &+= 1
+        }
+        UnsafeMutableRawPointer(sums).storeBytes(of: sum, as: SIMD8<Float>.self)
+    }
+    #endif
+}
