@@ -40,7 +40,11 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // Event bytes to feature rows, with typed errors.
-        .target(name: "Features"),
+        .target(
+            name: "Features",
+            // Optimised in debug builds too, like Inference: the tests check the decoding
+            // that runs in production (no allocation per event).
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Queues, workers, batcher, offset tracking, dead letters, the service.
         .target(
             name: "Pipeline",

@@ -14,8 +14,10 @@ it generates, and writes to Tests/Fixtures/Models:
                              probability of the positive class; multi-class: one column
                              of probability per class, headed by the class labels)
 
-It also trains the bundled demo model, Models/fraud-xgb.json (XGBoost on transactions
-shaped like the generator's). Deterministic for the pinned versions on one CPU (fixed seeds, single
+It also trains the bundled demo model, Models/fraud-xgb.json (XGBoost on the default
+feature spec's rows of transactions shaped like the generator's), and writes
+Tests/Fixtures/Features/demo.{events.jsonl,rows.csv}: events and the rows this script
+computes from them, which the worker's featurisation must reproduce. Deterministic for the pinned versions on one CPU (fixed seeds, single
 thread). Usage:
   python3 scripts/make_model_fixtures.py
 """
@@ -27,6 +29,7 @@ VENV = ROOT / ".venv-fixtures"
 OUT = ROOT / "Tests" / "Fixtures" / "Models"
 REQUIREMENTS = ROOT / "scripts" / "requirements-fixtures.txt"
 DEMO_MODEL = ROOT / "Models" / "fraud-xgb.json"
+FEATURES = ROOT / "Tests" / "Fixtures" / "Features"
 
 
 def ensure_venv():
@@ -166,23 +169,48 @@ def multi_class(names):
                      header=[str(c) for c in fitted.classes_])
 
 
-def demo_model(rng):
-    """The bundled demo model: XGBoost on transactions shaped like `streamscore produce`'s.
+# The demo's feature spec (the default `features.inputs`, Configs/streamscore.yaml),
+# computed here the way the worker computes it: float64 arithmetic, then float32.
+DEMO_COUNTRIES = ["DE", "FR", "NL", "ES", "IT"]
+DEMO_CHANNELS = ["pos", "ecom"]
+DEMO_NAMES = (["amount", "distance_km", "txn_last_hour", "card_age_days"]
+              + [f"country={c}" for c in DEMO_COUNTRIES] + ["country=*"]
+              + [f"channel={c}" for c in DEMO_CHANNELS] + ["hour_of_day"])
 
-    Mirrors the generator's distributions (Sources/Pipeline/Generator/TransactionGenerator
-    .swift): ordinary card use, plus about 1% fraud with a large amount far from home, a burst
-    of recent transactions and a new card. Ordinary events sometimes look risky on one
-    signal (travel, a big purchase, a new card), so the model has to combine them.
+
+def demo_features(events):
+    """Rows for events given as dicts, as the default feature spec makes them."""
+    import math
+    import numpy as np
+    rows = []
+    for e in events:
+        country = [1.0 if e["country"] == c else 0.0 for c in DEMO_COUNTRIES]
+        country.append(0.0 if e["country"] in DEMO_COUNTRIES else 1.0)
+        channel = [1.0 if e["channel"] == c else 0.0 for c in DEMO_CHANNELS]
+        seconds = math.floor(e["timestamp"] / 1000)
+        rows.append([math.log1p(e["amount"]), math.log1p(e["distance_km"]), float(e["txn_last_hour"]),
+                     math.log1p(e["card_age_days"])] + country + channel + [float(seconds % 86400 // 3600)])
+    return np.array(rows, dtype=np.float64).astype(np.float32)
+
+
+def demo_events(rng, n):
+    """Transactions shaped like `streamscore produce`'s (TransactionGenerator.swift), and
+    which are fraud.
+
+    Ordinary card use at home (a euro country, mostly at a point of sale), plus about 2%
+    fraud: a large amount, abroad, far from home, online, a burst of recent transactions
+    and a new card. Ordinary events sometimes look risky on one or two signals (travel
+    abroad, a big purchase, a new card, a burst), so the model has to combine them.
     """
     import numpy as np
-    import xgboost as xgb
-    n = 60000
     fraud = rng.random(n) < 0.02
     amount = np.clip(np.exp(rng.normal(3.5, 1.0, n)), 1, 500)
     distance = rng.uniform(0, 50, n)
-    recent = rng.integers(0, 4, n).astype(float)
-    age = 200 + rng.integers(0, 3000, n).astype(float)
-    # Ordinary events with one risky-looking signal.
+    recent = rng.integers(0, 4, n)
+    age = 200 + rng.integers(0, 3000, n)
+    home = rng.integers(0, 5, n)
+    abroad = rng.integers(5, 10, n)
+    ecom = rng.random(n) >= 0.7
     travel = ~fraud & (rng.random(n) < 0.05)
     distance[travel] = rng.uniform(500, 5000, travel.sum())
     big = ~fraud & (rng.random(n) < 0.03)
@@ -197,12 +225,48 @@ def demo_model(rng):
     slow = fraud & (rng.random(n) < 0.25)  # fraud that does not burst
     recent[slow] = rng.integers(0, 4, slow.sum())
     age[fraud] = 1 + rng.integers(0, 30, fraud.sum())
-    X = np.round(np.column_stack([amount, distance, recent, age]), 2).astype(np.float32)
-    names = ["amount", "distance_km", "txn_last_hour", "card_age_days"]
+    ecom[fraud] = True
+    countries = ["DE", "FR", "NL", "ES", "IT", "US", "GB", "BR", "NG", "IN"]
+    foreign = fraud | travel
+    timestamp = 1_700_000_000_000 + rng.integers(0, 30 * 86_400_000, n)
+    events = [{
+        "id": f"tx-{i}", "card_id": f"card-{i % 5000:06d}", "merchant": f"m-{i % 4999}",
+        "amount": round(float(amount[i]), 2), "currency": "EUR", "mcc": 5411,
+        "country": countries[abroad[i] if foreign[i] else home[i]], "channel": "ecom" if ecom[i] else "pos",
+        "timestamp": int(timestamp[i]), "distance_km": round(float(distance[i]), 2),
+        "txn_last_hour": int(recent[i]), "card_age_days": int(age[i]),
+    } for i in range(n)]
+    return events, fraud
+
+
+def demo_model(rng):
+    """The bundled demo model: XGBoost on the default feature spec's rows of transactions
+    shaped like the generator's, and a fixture that checks the worker's featurisation
+    against this script's (Tests/Fixtures/Features)."""
+    import json
+    import xgboost as xgb
+    events, fraud = demo_events(rng, 60000)
+    X = demo_features(events)
     booster = xgb.train(
         {"objective": "binary:logistic", "max_depth": 4, "eta": 0.3, "nthread": 1, "seed": 1},
-        xgb.DMatrix(X, label=fraud.astype(int), feature_names=names), num_boost_round=40)
+        xgb.DMatrix(X, label=fraud.astype(int), feature_names=DEMO_NAMES), num_boost_round=40)
     booster.save_model(str(DEMO_MODEL))
+
+    # Featurisation fixture: events as the worker reads them (some written with escapes,
+    # extra and nested fields, keys in another order) and this script's rows.
+    sample, _ = demo_events(rng, 300)
+    FEATURES.mkdir(parents=True, exist_ok=True)
+    with open(FEATURES / "demo.events.jsonl", "w") as f:
+        for i, e in enumerate(sample):
+            if i % 3 == 0:
+                e = dict(reversed(list(e.items())))
+            if i % 5 == 0:
+                e["extra"] = {"nested": [1, {"country": "XX"}], "note": "caf\u00e9"}
+            text = json.dumps(e, separators=(",", ":"))
+            if i % 7 == 0:  # the same strings, escaped
+                text = text.replace(f'"{e["channel"]}"', '"' + "".join(f"\\u{ord(c):04x}" for c in e["channel"]) + '"')
+            f.write(text + "\n")
+    write_matrix(FEATURES / "demo.rows.csv", demo_features(sample), DEMO_NAMES)
 
 
 if __name__ == "__main__":

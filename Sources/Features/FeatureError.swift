@@ -5,26 +5,32 @@ public enum FeatureError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformedJSON(String)
     case missingField(String)
     case wrongType(field: String, expected: String)
+    case outOfRange(field: String, value: Double, range: ClosedRange<Double>)
     case tooLarge(size: Int, limit: Int)
     case nonFinite(field: String)
+    case badRowLength(size: Int, expected: Int)
 
     /// All reasons, in a fixed order (for counters).
-    public static let reasons = ["malformed_json", "missing_field", "wrong_type", "too_large", "non_finite"]
+    public static let reasons = [
+        "malformed_json", "missing_field", "wrong_type", "out_of_range", "too_large", "non_finite", "bad_row_length",
+    ]
 
     public var reason: String {
         switch self {
         case .malformedJSON: "malformed_json"
         case .missingField: "missing_field"
         case .wrongType: "wrong_type"
+        case .outOfRange: "out_of_range"
         case .tooLarge: "too_large"
         case .nonFinite: "non_finite"
+        case .badRowLength: "bad_row_length"
         }
     }
 
     public var field: String? {
         switch self {
-        case .missingField(let f), .wrongType(let f, _), .nonFinite(let f): f
-        case .malformedJSON, .tooLarge: nil
+        case .missingField(let f), .wrongType(let f, _), .nonFinite(let f), .outOfRange(let f, _, _): f
+        case .malformedJSON, .tooLarge, .badRowLength: nil
         }
     }
 
@@ -33,8 +39,10 @@ public enum FeatureError: Error, Equatable, Sendable, CustomStringConvertible {
         case .malformedJSON(let why): "malformed JSON: \(why)"
         case .missingField(let f): "missing field '\(f)'"
         case .wrongType(let f, let expected): "field '\(f)': expected \(expected)"
+        case .outOfRange(let f, let value, let range): "field '\(f)': \(value) is outside [\(range.lowerBound), \(range.upperBound)]"
         case .tooLarge(let size, let limit): "event is \(size) bytes; the limit is \(limit)"
         case .nonFinite(let f): "field '\(f)': value is not finite"
+        case .badRowLength(let size, let expected): "row is \(size) bytes; expected \(expected) (little-endian float32s)"
         }
     }
 }

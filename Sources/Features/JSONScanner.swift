@@ -1,20 +1,18 @@
-/// A validating single-pass JSON reader over raw bytes that reports the top-level
-/// object's members to a visitor without building any intermediate values.
+/// A validating single-pass JSON reader over raw bytes that records the values at the
+/// paths of a `PathTrie`, without building any intermediate values.
 ///
-/// It checks the whole document (grammar, string escapes, nesting depth) so malformed
-/// input is rejected even where no needed field lies; number and string values are handed
-/// over as byte ranges for the caller to convert only when it needs them.
+/// It checks the whole document (grammar, string escapes, UTF-8, nesting depth), so
+/// malformed input is rejected even where no needed field lies; values are recorded as
+/// byte ranges for the caller to convert only when it needs them. Below a path nobody
+/// needs, it only validates.
 struct JSONScanner {
     enum ValueKind { case string, number, literalTrue, literalFalse, null, object, array }
 
-    /// A top-level member: the key's raw bytes (between the quotes, escapes unresolved)
-    /// and the value's raw bytes (strings: between the quotes).
-    struct Member {
-        var key: UnsafeRawBufferPointer
-        var keyHasEscapes: Bool
+    /// A recorded value: its raw bytes (strings: between the quotes, escapes unresolved).
+    struct Value {
         var kind: ValueKind
-        var value: UnsafeRawBufferPointer
-        var valueHasEscapes: Bool
+        var bytes: UnsafeRawBufferPointer
+        var hasEscapes: Bool
     }
 
     struct Failure: Error {
@@ -25,46 +23,30 @@ struct JSONScanner {
     private let bytes: UnsafeRawBufferPointer
     private var i = 0
     private let maxDepth: Int
+    private let nodes: UnsafeBufferPointer<PathTrie.Node>
+    private let keys: UnsafeBufferPointer<UInt8>
+    private let found: UnsafeMutablePointer<Value?>
 
-    init(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) {
+    /// - Parameters:
+    ///   - nodes, keys: the trie's arrays; `found`: one entry per trie slot, set to nil
+    ///     here, filled by `scanDocument`.
+    init(
+        _ bytes: UnsafeRawBufferPointer, maxDepth: Int, nodes: UnsafeBufferPointer<PathTrie.Node>,
+        keys: UnsafeBufferPointer<UInt8>, found: UnsafeMutablePointer<Value?>, slotCount: Int
+    ) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.nodes = nodes
+        self.keys = keys
+        self.found = found
+        found.update(repeating: nil, count: slotCount)
     }
 
-    /// Scans a document whose top level must be an object, calling `visit` per member
-    /// (duplicates included, in order: the visitor decides that the last one wins).
-    mutating func scanObject(_ visit: (Member) -> Void) throws(Failure) {
+    /// Scans a document whose top level must be an object.
+    mutating func scanDocument() throws(Failure) {
         skipSpace()
         guard peek() == UInt8(ascii: "{") else { throw fail("expected an object") }
-        i += 1
-        skipSpace()
-        if peek() == UInt8(ascii: "}") {
-            i += 1
-        } else {
-            while true {
-                skipSpace()
-                guard peek() == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-                let (key, keyEscapes) = try scanString()
-                skipSpace()
-                guard peek() == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                i += 1
-                skipSpace()
-                let start = i
-                let kind = try scanValue(depth: 1)
-                var value = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
-                var valueEscapes = false
-                if kind == .string {
-                    value = UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<(i - 1)])
-                    valueEscapes = value.contains(UInt8(ascii: "\\"))
-                }
-                visit(Member(key: key, keyHasEscapes: keyEscapes, kind: kind, value: value, valueHasEscapes: valueEscapes))
-                skipSpace()
-                let c = peek()
-                if c == UInt8(ascii: ",") { i += 1; continue }
-                if c == UInt8(ascii: "}") { i += 1; break }
-                throw fail("expected ',' or '}'")
-            }
-        }
+        _ = try scanValue(depth: 0, node: 0)
         skipSpace()
         guard i == bytes.count else { throw fail("trailing bytes after the object") }
     }
@@ -84,48 +66,87 @@ struct JSONScanner {
         }
     }
 
-    private mutating func scanValue(depth: Int) throws(Failure) -> ValueKind {
+    /// Scans one value enclosed by `depth` containers; `node` is its trie node, or -1 when
+    /// nothing at or below it is needed.
+    private mutating func scanValue(depth: Int, node: Int) throws(Failure) -> ValueKind {
         guard let c = peek() else { throw fail("expected a value") }
+        let start = i
+        let kind: ValueKind
+        var content: UnsafeRawBufferPointer?
+        var escapes = false
         switch c {
         case UInt8(ascii: "\""):
-            _ = try scanString()
-            return .string
+            (content, escapes) = try scanString()
+            kind = .string
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             guard depth < maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
-            try scanContainer(depth: depth + 1)
-            return c == UInt8(ascii: "{") ? .object : .array
-        case UInt8(ascii: "t"): try literal("true"); return .literalTrue
-        case UInt8(ascii: "f"): try literal("false"); return .literalFalse
-        case UInt8(ascii: "n"): try literal("null"); return .null
+            var inner = -1
+            if node >= 0 && !nodes[node].children.isEmpty {
+                // A later duplicate key replaces everything an earlier one recorded below.
+                let slots = nodes[node].slots
+                (found + slots.lowerBound).update(repeating: nil, count: slots.count)
+                inner = node
+            }
+            try scanContainer(depth: depth + 1, node: inner)
+            kind = c == UInt8(ascii: "{") ? .object : .array
+        case UInt8(ascii: "t"): try literal("true"); kind = .literalTrue
+        case UInt8(ascii: "f"): try literal("false"); kind = .literalFalse
+        case UInt8(ascii: "n"): try literal("null"); kind = .null
         default:
             try scanNumber()
-            return .number
+            kind = .number
         }
+        if node >= 0, case let slot = nodes[node].slot, slot >= 0 {
+            found[slot] = Value(kind: kind, bytes: content ?? UnsafeRawBufferPointer(rebasing: bytes[start..<i]), hasEscapes: escapes)
+        }
+        return kind
     }
 
-    private mutating func scanContainer(depth: Int) throws(Failure) {
+    /// Scans an object or array starting at its opening bracket; `node` is its trie node or -1.
+    private mutating func scanContainer(depth: Int, node: Int) throws(Failure) {
         let isObject = bytes[i] == UInt8(ascii: "{")
         let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
         i += 1
         skipSpace()
         if peek() == close { i += 1; return }
+        var index = 0
         while true {
             skipSpace()
+            var child = -1
             if isObject {
                 guard peek() == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-                _ = try scanString()
+                let (key, keyEscapes) = try scanString()
+                if node >= 0 { child = member(of: node, key, escaped: keyEscapes) }
                 skipSpace()
                 guard peek() == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 i += 1
                 skipSpace()
+            } else if node >= 0 {
+                child = element(of: node, index)
             }
-            _ = try scanValue(depth: depth)
+            _ = try scanValue(depth: depth, node: child)
+            index += 1
             skipSpace()
             let c = peek()
             if c == UInt8(ascii: ",") { i += 1; continue }
             if c == close { i += 1; return }
             throw fail(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
         }
+    }
+
+    /// The child of `node` named `key`, or -1.
+    private func member(of node: Int, _ key: UnsafeRawBufferPointer, escaped: Bool) -> Int {
+        for child in nodes[node].children where nodes[child].index < 0 {
+            let name = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(keys)[nodes[child].key])
+            if JSONText.equals(key, escaped: escaped, name) { return child }
+        }
+        return -1
+    }
+
+    /// The child of `node` for array element `index`, or -1.
+    private func element(of node: Int, _ index: Int) -> Int {
+        for child in nodes[node].children where nodes[child].index == index { return child }
+        return -1
     }
 
     private mutating func literal(_ word: StaticString) throws(Failure) {
@@ -200,20 +221,7 @@ struct JSONScanner {
 
     /// JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
     private mutating func scanNumber() throws(Failure) {
-        if peek() == UInt8(ascii: "-") { i += 1 }
-        guard let first = peek(), JSONText.isDigit(first) else { throw fail("invalid value") }
-        i += 1
-        if first != UInt8(ascii: "0") { while let d = peek(), JSONText.isDigit(d) { i += 1 } }
-        if peek() == UInt8(ascii: ".") {
-            i += 1
-            guard let d = peek(), JSONText.isDigit(d) else { throw fail("invalid number") }
-            while let d = peek(), JSONText.isDigit(d) { i += 1 }
-        }
-        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
-            i += 1
-            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { i += 1 }
-            guard let d = peek(), JSONText.isDigit(d) else { throw fail("invalid number") }
-            while let d = peek(), JSONText.isDigit(d) { i += 1 }
-        }
+        guard let end = JSONText.numberEnd(bytes, from: i) else { throw fail(i < bytes.count && (JSONText.isDigit(bytes[i]) || bytes[i] == UInt8(ascii: "-")) ? "invalid number" : "invalid value") }
+        i = end
     }
 }

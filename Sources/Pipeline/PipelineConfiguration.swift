@@ -1,3 +1,4 @@
+import Features
 /// Everything the scoring pipeline needs, already validated by the caller's config loader
 /// (see `Configs/streamscore.yaml` for the documented keys these come from).
 public struct PipelineConfiguration: Sendable {
@@ -42,12 +43,8 @@ public struct PipelineConfiguration: Sendable {
     /// Scores at or above this are `"decision": "flag"`, below it `"pass"`.
     public var decisionThreshold: Float = 0.5
 
-    /// Top-level numeric event fields, one per model input, in order.
-    public var featureFields: [String]
-    /// The event field copied into outputs as `id`.
-    public var idField = "id"
-    /// Larger events are dead letters (`too_large`).
-    public var maxEventBytes = 1 << 20
+    /// How events become model input rows (format, inputs, id field, limits).
+    public var features: FeatureSpec
 
     /// Graceful stop must finish (drain, flush, commit) within this.
     public var shutdownTimeout: Duration = .seconds(30)
@@ -58,11 +55,11 @@ public struct PipelineConfiguration: Sendable {
     /// Stop gracefully after this long with no input and nothing in flight (nil: never).
     public var idleExit: Duration?
 
-    public init(bootstrapServers: String, groupID: String, topics: Topics, featureFields: [String]) {
+    public init(bootstrapServers: String, groupID: String, topics: Topics, features: FeatureSpec) {
         self.bootstrapServers = bootstrapServers
         self.groupID = groupID
         self.topics = topics
-        self.featureFields = featureFields
+        self.features = features
     }
 
     /// librdkafka consumer properties: the pipeline's required settings, user overrides,

@@ -4,6 +4,8 @@ import KafkaBridge
 public enum PipelineError: Error, CustomStringConvertible, Sendable {
     /// The model and the configured features disagree (checked before anything connects).
     case modelMismatch(String)
+    /// The feature spec does not compile (the key and the reason).
+    case invalidFeatures(String)
     /// A Kafka client could not be created or failed fatally.
     case kafka(KafkaError)
     /// The broker refused an output or dead letter after librdkafka's own retries. The
@@ -16,6 +18,7 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .modelMismatch(let why): "model does not match the feature spec: \(why)"
+        case .invalidFeatures(let why): "invalid feature spec: \(why)"
         case .kafka(let error): "kafka: \(error)"
         case .deliveryFailed(let topic, let error): "delivery to \(topic) failed: \(error)"
         case .shutdownTimedOut(let stage): "graceful shutdown timed out while \(stage)"

@@ -19,6 +19,7 @@ public final class ScoringPipeline: Sendable {
     public let stats = PipelineStats()
 
     private let logger: Logger
+    private let decoder: EventDecoder
     private let control = PipelineControl()
     private let tracker = OffsetTracker()
     private let intake: IntakeQueue
@@ -32,7 +33,14 @@ public final class ScoringPipeline: Sendable {
     /// - Throws: `PipelineError.modelMismatch` naming the input, or `.kafka` naming a
     ///   rejected librdkafka property.
     public init(configuration: PipelineConfiguration, model: any Model, logger: Logger) throws(PipelineError) {
-        try Self.check(model: model, features: configuration.featureFields)
+        var spec = configuration.features
+        if spec.format == .f32le && spec.rawInputCount == 0 { spec.rawInputCount = model.inputCount }  // rows as long as the model's
+        do {
+            decoder = try EventDecoder(spec: spec)
+        } catch {
+            throw .invalidFeatures("features.\(error.path): \(error.reason)")
+        }
+        try Self.check(model: model, decoder: decoder)
         self.configuration = configuration
         self.model = model
         self.logger = logger
@@ -85,9 +93,7 @@ public final class ScoringPipeline: Sendable {
         } catch {
             throw .kafka(error)
         }
-        let decoder = EventDecoder(
-            numericFields: configuration.featureFields, idField: configuration.idField,
-            maxEventBytes: configuration.maxEventBytes)
+        let decoder = self.decoder
         let (model, producer, intake, stats, control, configuration, logger) =
             (self.model, self.producer, self.intake, self.stats, self.control, self.configuration, self.logger)
         let workers = (0..<configuration.workers).map { n in
@@ -182,14 +188,15 @@ public final class ScoringPipeline: Sendable {
         stats.recordLatency(milliseconds: now - completion.recordTimestamp)
     }
 
-    /// The model's input count and names must match the configured feature fields.
-    static func check(model: any Model, features: [String]) throws(PipelineError) {
-        guard model.inputCount == features.count else {
-            throw .modelMismatch("the model has \(model.inputCount) inputs, the feature list has \(features.count)")
+    /// The model's input count, and its input names where the file carries them, must
+    /// match the compiled feature spec.
+    static func check(model: any Model, decoder: EventDecoder) throws(PipelineError) {
+        guard model.inputCount == decoder.inputCount else {
+            throw .modelMismatch("the model has \(model.inputCount) inputs, the feature spec fills \(decoder.inputCount)")
         }
-        if let names = model.inputNames {
-            for (i, (name, field)) in zip(names, features).enumerated() where name != field {
-                throw .modelMismatch("input \(i) is '\(name)' in the model but '\(field)' in the feature list")
+        if let names = model.inputNames, let spec = decoder.inputNames {
+            for (i, (name, input)) in zip(names, spec).enumerated() where name != input {
+                throw .modelMismatch("input \(i) is '\(name)' in the model but '\(input)' in the feature spec")
             }
         }
     }

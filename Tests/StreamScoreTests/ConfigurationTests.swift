@@ -19,16 +19,37 @@ struct ConfigurationTests {
         ("unknown section", "bogus:\n  x: 1\n", "bogus"),
         ("wrong type", "batch:\n  max_rows: lots\n", "batch.max_rows"),
         ("below minimum", "pipeline:\n  workers: 0\n", "pipeline.workers"),
-        ("list expected", "features:\n  fields: amount\n", "features.fields"),
+        ("list expected", "features:\n  inputs: amount\n", "features.inputs"),
+        ("bad input entry", "features:\n  inputs:\n    - amount\n    - {field: distance_km, clip: [10, 1]}\n", "features.inputs[1].clip"),
+        ("unknown input key", "features:\n  inputs:\n    - {field: amount, lg1p: true}\n", "features.inputs[0].lg1p"),
+        ("transform for another type", "features:\n  inputs:\n    - {field: amount, one_hot: {vocabulary: [a]}}\n", "features.inputs[0].one_hot"),
+        ("timestamp without unit", "features:\n  inputs:\n    - {field: timestamp, type: timestamp, extract: hour_of_day}\n", "features.inputs[0].unit"),
+        ("bad path", "features:\n  inputs:\n    - {field: \"items[x].price\"}\n", "features.inputs[0].field"),
         ("invalid librdkafka property", "kafka:\n  consumer:\n    fetch.wait.max.ms: \"soon\"\n", "kafka.consumer.fetch.wait.max.ms"),
         ("unknown librdkafka property", "kafka:\n  producer:\n    no.such.property: \"1\"\n", "kafka.producer.no.such.property"),
         ("managed property", "kafka:\n  consumer:\n    enable.auto.offset.store: \"true\"\n", "kafka.consumer.enable.auto.offset.store"),
         ("missing model file", "model:\n  path: /nonexistent/model.json\n", "model.path"),
         ("resume level above capacity", "pipeline:\n  intake_capacity: 100\n  intake_resume_below: 200\n", "pipeline.intake_resume_below"),
-        ("features do not match the model", "features:\n  fields: [amount, distance_km]\n", "features.fields"),
+        ("features do not match the model", "features:\n  inputs: [amount, distance_km]\n", "features.inputs"),
+        ("feature names do not match the model", Self.swappedChannels, "input 10 is 'channel=pos' in the model but 'channel=ecom'"),
         ("threshold out of range", "model:\n  threshold: 2\n", "model.threshold"),
         ("not YAML", "batch: [unclosed\n", "not valid YAML"),
     ]
+
+    /// The demo spec with the channel vocabulary in the wrong order: the right input count,
+    /// the wrong names.
+    static let swappedChannels = """
+        features:
+          inputs:
+            - {field: amount, log1p: true}
+            - {field: distance_km, log1p: true}
+            - txn_last_hour
+            - {field: card_age_days, log1p: true}
+            - {field: country, type: string, one_hot: {vocabulary: [DE, FR, NL, ES, IT], other: true}}
+            - {field: channel, type: string, one_hot: {vocabulary: [ecom, pos]}}
+            - {field: timestamp, name: hour_of_day, type: timestamp, unit: epoch_ms, extract: hour_of_day}
+
+        """
 
     @Test("Bad configuration exits non-zero naming the key", arguments: cases.indices)
     func badConfiguration(_ index: Int) throws {

@@ -5,7 +5,7 @@ import Testing
 struct EventDecoderTests {
     let decoder = EventDecoder(numericFields: ["amount", "n"], idField: "id", maxEventBytes: 200, maxDepth: 4)
 
-    func decode(_ text: String) -> Result<(id: String, row: [Float]), FeatureError> {
+    func decode(_ text: String) -> Result<(id: String?, row: [Float]), FeatureError> {
         decoder.decode(Array(text.utf8))
     }
 
@@ -42,7 +42,7 @@ struct EventDecoderTests {
         (#"{"id":"a","n":2}"#, "missing_field"),
         (#"{"amount":1,"n":2}"#, "missing_field"),
         (#"{"id":"a","amount":"1","n":2}"#, "wrong_type"),
-        (#"{"id":"a","amount":null,"n":2}"#, "wrong_type"),
+        (#"{"id":"a","amount":null,"n":2}"#, "missing_field"),
         (#"{"id":[1],"amount":1,"n":2}"#, "wrong_type"),
         (#"{"id":"a","amount":1e999,"n":2}"#, "non_finite"),
         (#"{"id":"a","amount":1,"n":2,"pad":"\#(String(repeating: "x", count: 200))"}"#, "too_large"),

@@ -36,7 +36,7 @@ struct PipelineTests {
         func configuration(_ tweak: (inout PipelineConfiguration) -> Void = { _ in }) -> PipelineConfiguration {
             var c = PipelineConfiguration(
                 bootstrapServers: bootstrap, groupID: group,
-                topics: .init(input: input, output: output, deadLetter: deadLetter), featureFields: PipelineTests.fields)
+                topics: .init(input: input, output: output, deadLetter: deadLetter), features: .numbers(PipelineTests.fields))
             c.consumerProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "log_level": "3"]
             c.producerProperties = ["log_level": "3"]
             c.commitInterval = .milliseconds(200)

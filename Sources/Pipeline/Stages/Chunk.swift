@@ -12,8 +12,8 @@ struct FetchedChunk: Sendable {
 /// A chunk after decoding: one outcome per record, rows packed contiguously.
 struct DecodedChunk: Sendable {
     enum Outcome: Sendable {
-        /// Row `row` of `rows`, with the event's id.
-        case row(Int, id: String)
+        /// Row `row` of `rows`, with where the event's id is in its value.
+        case row(Int, id: EventID?)
         case deadLetter(FeatureError)
     }
 

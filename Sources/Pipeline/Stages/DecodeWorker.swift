@@ -22,10 +22,11 @@ struct DecodeWorker: Sendable {
         var outcomes: [DecodedChunk.Outcome] = []
         outcomes.reserveCapacity(chunk.records.count)
         var rowCount = 0
+        var scratch = EventDecoder.Scratch(for: decoder)
         rows.withUnsafeMutableBufferPointer { buffer in
             for record in chunk.records {
                 let row = UnsafeMutableBufferPointer(rebasing: buffer[(rowCount * width)..<((rowCount + 1) * width)])
-                let result = record.value.withUnsafeBytes { decoder.decode($0, into: row) }
+                let result = record.value.withUnsafeBytes { decoder.decode($0, into: row, scratch: &scratch) }
                 switch result {
                 case .success(let id):
                     outcomes.append(.row(rowCount, id: id))

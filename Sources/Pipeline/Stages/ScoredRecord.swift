@@ -1,3 +1,4 @@
+import Features
 import KafkaBridge
 
 /// Builds the output record for a scored event.
@@ -10,7 +11,7 @@ import KafkaBridge
 /// and `streamscore.model`.
 enum ScoredRecord {
     static func make(
-        input: KafkaRecord, id: String, score: Float, threshold: Float, model: String, topic: String
+        input: KafkaRecord, id: EventID?, score: Float, threshold: Float, model: String, topic: String
     ) -> OutgoingRecord {
         var json = opening(input, id: id)
         json += ",\"score\":\(score),\"decision\":\"\(score >= threshold ? "flag" : "pass")\""
@@ -18,7 +19,7 @@ enum ScoredRecord {
     }
 
     static func make(
-        input: KafkaRecord, id: String, probabilities: ArraySlice<Float>, classes: [String], model: String, topic: String
+        input: KafkaRecord, id: EventID?, probabilities: ArraySlice<Float>, classes: [String], model: String, topic: String
     ) -> OutgoingRecord {
         precondition(probabilities.count == classes.count && !classes.isEmpty, "one probability per class")
         let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
@@ -35,9 +36,17 @@ enum ScoredRecord {
         return closing(json, input: input, model: model, topic: topic)
     }
 
-    private static func opening(_ input: KafkaRecord, id: String) -> String {
+    private static func opening(_ input: KafkaRecord, id: EventID?) -> String {
         var json = "{\"id\":"
-        JSONWriter.appendString(id, to: &json)
+        if let id {
+            // A string id's bytes are valid JSON string contents already (validated, escapes
+            // kept); a number id is written as a string, as before.
+            json += "\""
+            json += String(decoding: input.value[id.range], as: UTF8.self)
+            json += "\""
+        } else {
+            json += "null"
+        }
         json += ",\"key\":"
         if let key = input.key {
             JSONWriter.appendString(String(decoding: key, as: UTF8.self), to: &json)

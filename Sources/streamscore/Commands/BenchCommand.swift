@@ -6,8 +6,8 @@ import Inference
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: the model engine alone.",
-        subcommands: [ModelBench.self]
+        abstract: "Benchmarks: the model engine alone, and event decoding.",
+        subcommands: [ModelBench.self, FeatureBench.self]
     )
 
     struct ModelBench: ParsableCommand {

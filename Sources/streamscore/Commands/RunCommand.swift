@@ -64,7 +64,10 @@ struct RunCommand: AsyncParsableCommand {
             let model = try ModelLoader.load(path: settings.modelPath, format: settings.modelFormat)
             pipeline = try ScoringPipeline(configuration: pipelineConfig, model: model, logger: logger)
         } catch PipelineError.modelMismatch(let why) {
-            Terminal.err("streamscore: configuration error: features.fields / model.path: model does not match the feature spec: \(why)")
+            Terminal.err("streamscore: configuration error: features.inputs / model.path: model does not match the feature spec: \(why)")
+            throw ExitCode(2)
+        } catch PipelineError.invalidFeatures(let why) {
+            Terminal.err("streamscore: configuration error: \(why)")
             throw ExitCode(2)
         } catch let error as PipelineError {
             Terminal.err("streamscore: cannot create the Kafka clients: \(error)")

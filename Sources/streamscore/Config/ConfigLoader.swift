@@ -1,3 +1,4 @@
+import Features
 import Foundation
 import Yams
 
@@ -86,6 +87,8 @@ struct ConfigLoader {
             return .list(list)
         case (.stringList, _):
             throw ConfigError(key: key.path, reason: "expected a list of strings")
+        case (.featureInputs, _):
+            return .inputs(try FeatureInputsParser.parse(node, key: key.path))
         case (_, .scalar(let scalar)):
             return .scalar(scalar.string)
         default:
@@ -104,6 +107,8 @@ struct ConfigLoader {
                 throw ConfigError(key: name, reason: "librdkafka properties can only be set in the configuration file")
             case .stringList:
                 values[key.path] = .list(raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            case .featureInputs:
+                values[key.path] = .inputs(FeatureInputsParser.fields(raw))
             default:
                 values[key.path] = .scalar(raw)
             }
@@ -151,6 +156,18 @@ struct ConfigLoader {
         return l
     }
 
+    func boolean(_ path: String) throws(ConfigError) -> Bool {
+        guard case .scalar(let s)? = values[path], ["true", "false"].contains(s.trimmingCharacters(in: .whitespaces)) else {
+            throw ConfigError(key: path, reason: "expected true or false, got \(describe(path))")
+        }
+        return s.trimmingCharacters(in: .whitespaces) == "true"
+    }
+
+    func inputs(_ path: String) -> [FeatureSpec.Input] {
+        guard case .inputs(let inputs)? = values[path] else { return [] }
+        return inputs
+    }
+
     func properties(_ path: String) -> [String: String] {
         guard case .properties(let p)? = values[path] else { return [:] }
         return p
@@ -161,6 +178,7 @@ struct ConfigLoader {
         case .scalar(let s)?: "'\(s)' (from \(sources[path] ?? "?"))"
         case .list?: "a list"
         case .properties?: "a mapping"
+        case .inputs?: "a list of inputs"
         case nil: "nothing"
         }
     }

@@ -1,3 +1,5 @@
+import Features
+
 /// Every configuration key StreamScore reads, its type and its default.
 ///
 /// `Configs/streamscore.yaml` documents the same keys; `ConfigSchemaTests` keeps the two in
@@ -9,6 +11,9 @@ enum ConfigSchema {
         case integer(minimum: Int)
         case number
         case stringList
+        case boolean
+        /// `features.inputs`: a list of field names or input mappings (`FeatureInputsParser`).
+        case featureInputs
         /// A map of raw librdkafka properties, passed through and validated by librdkafka.
         case properties
     }
@@ -30,10 +35,12 @@ enum ConfigSchema {
         Key(path: "model.path", kind: .string, defaultValue: .scalar("Models/fraud-xgb.json")),
         Key(path: "model.format", kind: .string, defaultValue: .scalar("auto")),
         Key(path: "model.threshold", kind: .number, defaultValue: .scalar("0.5")),
-        Key(path: "features.fields", kind: .stringList,
-            defaultValue: .list(["amount", "distance_km", "txn_last_hour", "card_age_days"])),
+        Key(path: "features.format", kind: .string, defaultValue: .scalar("json")),
+        Key(path: "features.inputs", kind: .featureInputs, defaultValue: .inputs(FeatureInputsParser.demoInputs)),
         Key(path: "features.id_field", kind: .string, defaultValue: .scalar("id")),
         Key(path: "features.max_event_bytes", kind: .integer(minimum: 64), defaultValue: .scalar("1048576")),
+        Key(path: "features.max_depth", kind: .integer(minimum: 1), defaultValue: .scalar("64")),
+        Key(path: "features.numbers_in_strings", kind: .boolean, defaultValue: .scalar("false")),
         Key(path: "pipeline.workers", kind: .integer(minimum: 1), defaultValue: .scalar("2")),
         Key(path: "pipeline.intake_capacity", kind: .integer(minimum: 2), defaultValue: .scalar("10000")),
         Key(path: "pipeline.intake_resume_below", kind: .integer(minimum: 0), defaultValue: .scalar("5000")),
@@ -65,4 +72,5 @@ enum ConfigValue: Equatable {
     case scalar(String)
     case list([String])
     case properties([String: String])
+    case inputs([FeatureSpec.Input])
 }

@@ -1,3 +1,4 @@
+import Features
 import Inference
 import Logging
 import Pipeline
@@ -19,13 +20,7 @@ struct Settings {
                 input: try config.string("topics.input"),
                 output: try config.string("topics.output"),
                 deadLetter: try config.string("topics.dead_letter")),
-            featureFields: try config.list("features.fields"))
-        guard !p.featureFields.isEmpty else {
-            throw ConfigError(key: "features.fields", reason: "list at least one event field")
-        }
-        if let duplicate = Dictionary(grouping: p.featureFields, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
-            throw ConfigError(key: "features.fields", reason: "'\(duplicate)' is listed twice")
-        }
+            features: try Self.features(config))
         p.consumerProperties = config.properties("kafka.consumer")
         p.producerProperties = config.properties("kafka.producer")
         p.workers = try config.integer("pipeline.workers")
@@ -43,8 +38,6 @@ struct Settings {
         guard (0...1).contains(p.decisionThreshold) else {
             throw ConfigError(key: "model.threshold", reason: "must be between 0 and 1")
         }
-        p.idField = try config.string("features.id_field")
-        p.maxEventBytes = try config.integer("features.max_event_bytes")
         p.commitInterval = .milliseconds(try config.integer("commit.interval_ms"))
         p.rebalanceDrainTimeout = .milliseconds(try config.integer("rebalance.drain_timeout_ms"))
         p.shutdownTimeout = .milliseconds(try config.integer("shutdown.timeout_ms"))
@@ -65,5 +58,29 @@ struct Settings {
             throw ConfigError(key: "logging.level", reason: "expected one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
         }
         logLevel = parsed
+    }
+
+    /// The feature spec, compiled once here so a bad one stops start-up naming its key.
+    static func features(_ config: ConfigLoader) throws(ConfigError) -> FeatureSpec {
+        let format = try config.string("features.format")
+        guard let parsedFormat = FeatureSpec.Format(rawValue: format) else {
+            throw ConfigError(key: "features.format", reason: "expected json or f32le; got '\(format)'")
+        }
+        var spec: FeatureSpec
+        if parsedFormat == .f32le {
+            // The row length is the model's input count, filled in when the model is known.
+            spec = .float32Rows(count: 0, maxEventBytes: try config.integer("features.max_event_bytes"))
+            return spec
+        }
+        spec = FeatureSpec(
+            inputs: config.inputs("features.inputs"), idField: try config.string("features.id_field"),
+            maxEventBytes: try config.integer("features.max_event_bytes"), maxDepth: try config.integer("features.max_depth"),
+            numbersInStrings: try config.boolean("features.numbers_in_strings"))
+        do {
+            _ = try EventDecoder(spec: spec)
+        } catch {
+            throw ConfigError(key: "features.\(error.path)", reason: error.reason)
+        }
+        return spec
     }
 }
