@@ -13,7 +13,7 @@ ifeq ($(shell uname -m),x86_64)
 RELEASE_CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DSTREAMSCORE_FMA -Xswiftc -DSTREAMSCORE_AVX2
 endif
 
-.PHONY: deps build release demo test clean
+.PHONY: deps build release demo test fuzz clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -46,5 +46,17 @@ ifneq ($(strip $(RELEASE_CPU_FLAGS)),)
 	$(SWIFT) test --skip-build --scratch-path .build-cpu --filter '$(ENGINE_SUITES)'
 endif
 
+# The decoder under libFuzzer with AddressSanitizer, for FUZZ_SECONDS, starting from the
+# committed corpus (new finds stay in .build-fuzz/corpus; crashes are written as
+# crash-* files in the current directory, to add to Tests/Fixtures/FuzzCorpus).
+FUZZ_SECONDS ?= 300
+FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DSTREAMSCORE_FUZZ
+
+fuzz: deps
+	$(SWIFT) build -c release --product streamscore-fuzz --scratch-path .build-fuzz $(FUZZ_FLAGS)
+	mkdir -p .build-fuzz/corpus && cp Tests/Fixtures/FuzzCorpus/* .build-fuzz/corpus/
+	.build-fuzz/release/streamscore-fuzz .build-fuzz/corpus -dict=scripts/json.dict \
+	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=5 -rss_limit_mb=2048 -print_final_stats=1
+
 clean:
-	rm -rf .build .build-cpu
+	rm -rf .build .build-cpu .build-fuzz

@@ -67,12 +67,14 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The decoder's libFuzzer target (`make fuzz`); built normally, a corpus replayer.
+        .executableTarget(name: "streamscore-fuzz", dependencies: ["Features"]),
         // Test-only: counts heap allocations per thread (interposes the allocator).
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(
             name: "StreamScoreTests",
             dependencies: [
-                "KafkaBridge", "Inference", "Features", "Pipeline", "streamscore", "AllocationCounter",
+                "KafkaBridge", "Inference", "Features", "Pipeline", "streamscore", "streamscore-fuzz", "AllocationCounter",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

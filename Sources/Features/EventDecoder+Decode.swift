@@ -158,6 +158,9 @@ extension EventDecoder {
             default: return .wrongType(field: field(step), expected: "a number (\(step.timestampUnit.rawValue))")
             }
             guard seconds.isFinite else { return .nonFinite(field: field(step)) }
+            guard Timestamp.validSeconds.contains(seconds) else {
+                return .outOfRange(field: field(step), value: seconds, range: Timestamp.validSeconds)
+            }
             return number(step, part(step, seconds: seconds), into: out)
         case .string:
             guard value.kind == .string else { return .wrongType(field: field(step), expected: "a string") }

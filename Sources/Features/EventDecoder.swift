@@ -184,6 +184,9 @@ public struct EventDecoder: Sendable {
         case (.value(let v), .string): throw E(path: "default", reason: "\(v): a string input's default is a string")
         }
         if case .value(let v) = input.missing, !v.isFinite { throw E(path: "default", reason: "must be finite") }
+        if case .value(let v) = input.missing, input.type == .timestamp, !Timestamp.validSeconds.contains(v) {
+            throw E(path: "default", reason: "a timestamp default is epoch seconds between years 0001 and 9999")
+        }
         if case .text(let t) = input.missing, let oneHot = input.oneHot, !oneHot.other, !oneHot.vocabulary.contains(t) {
             throw E(path: "default", reason: "'\(t)' is not in one_hot.vocabulary and there is no other bucket")
         }

@@ -1,5 +1,9 @@
 /// Timestamps as seconds since 1970-01-01T00:00:00Z, and the calendar parts features use.
 enum Timestamp {
+    /// Years 0001 to 9999: what RFC 3339 can write; epoch numbers outside are `out_of_range`
+    /// (found by fuzzing: a huge epoch value overflowed the calendar arithmetic).
+    static let validSeconds: ClosedRange<Double> = -62_135_596_800...253_402_300_799
+
     /// Parses RFC 3339 (`2026-11-29T19:31:10Z`, `2026-11-29T20:31:10.250+01:00`; `t`, `z`
     /// and a space separator accepted), or nil.
     static func rfc3339(_ s: UnsafeRawBufferPointer) -> Double? {
