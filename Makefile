@@ -33,10 +33,11 @@ release: deps
 demo: release
 	.build/release/streamscore demo $(DEMO_ARGS)
 
-# The engine's suites run twice: with the portable kernels (the whole test run) and built
-# for this CPU as `make release` is (FMA, AVX2 gathers), so both paths are checked against
-# the libraries' predictions, bit-identical batches and zero allocations per call.
-ENGINE_SUITES := ModelFixtureTests|InferenceTests|VectorMathTests|AllocationTests
+# The engine's and the decoder's suites run twice: with the portable kernels (the whole
+# test run) and built for this CPU as `make release` is (FMA, AVX2 gathers), so both are
+# checked against the libraries' predictions, bit-identical batches, the fuzz corpus and
+# zero allocations per call.
+ENGINE_SUITES := ModelFixtureTests|InferenceTests|VectorMathTests|AllocationTests|FeatureSpecTests|EventDecoderTests|DemoFeatureTests|FuzzCorpusTests
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -27,11 +27,17 @@ enum FeatureFuzz {
         return try! EventDecoder(spec: spec)
     }()
 
+    /// One scratch for every input, as a decode worker reuses its own: what one event leaves
+    /// behind must not leak into the next. (The fuzzer and the replayer are single-threaded.)
+    nonisolated(unsafe) static var scratch = EventDecoder.Scratch(for: decoder)
+
     /// Decodes `bytes`; traps (a finding) if the contract does not hold.
     static func check(_ bytes: UnsafeRawBufferPointer) {
         var row = [Float](repeating: 0, count: decoder.inputCount)
-        var scratch = EventDecoder.Scratch(for: decoder)
         let result = row.withUnsafeMutableBufferPointer { decoder.decode(bytes, into: $0, scratch: &scratch) }
+        if case .success(let id?) = result {
+            precondition(id.range.lowerBound >= 0 && id.range.upperBound <= bytes.count, "id outside the event")
+        }
         switch result {
         case .success(let id):
             for (k, v) in row.enumerated() where !v.isFinite {

@@ -1,6 +1,7 @@
 import Features
 import Foundation
 import Inference
+import Pipeline
 @testable import streamscore
 import Testing
 
@@ -23,6 +24,30 @@ struct DemoFeatureTests {
             #expect(id == "tx-\(i)")
             for (k, (got, want)) in zip(row, rows.row(i)).enumerated() {
                 #expect(abs(got - want) <= 1e-6 * max(1, abs(want)), "event \(i), input \(rows.names![k]): \(got) against \(want)")
+            }
+        }
+    }
+
+    @Test("One reused scratch decodes 20,000 generated events exactly as fresh ones do")
+    func scratchReuse() throws {
+        let decoder = try EventDecoder(spec: FeatureSpec(inputs: FeatureInputsParser.demoInputs))
+        var generator = TransactionGenerator(seed: 9, keys: 1_000, malformedRatio: 0.05)
+        var scratch = EventDecoder.Scratch(for: decoder)
+        var row = [Float](repeating: 0, count: decoder.inputCount)
+        for n in 0..<20_000 {
+            let event = generator.next(timestamp: 1_700_000_000_000 + Int64(n)).value
+            let fresh = decoder.decode(event)
+            let reused = event.withUnsafeBytes { raw in
+                row.withUnsafeMutableBufferPointer { decoder.decode(raw, into: $0, scratch: &scratch) }.map { $0?.text(in: raw) }
+            }
+            switch (fresh, reused) {
+            case (.success(let a), .success(let id)):
+                try #require(a.id == id && a.row == row, "event \(n)")
+            case (.failure(let a), .failure(let b)):
+                try #require(a == b, "event \(n)")
+            default:
+                Issue.record("event \(n): \(fresh) against \(reused)")
+                return
             }
         }
     }
