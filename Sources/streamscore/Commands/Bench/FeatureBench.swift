@@ -36,10 +36,13 @@ struct FeatureBench: ParsableCommand {
     @Option(name: .customLong("write-events"), help: ArgumentHelp("Write the event pool as JSON lines and exit.", valueName: "file"))
     var writeEvents: String?
 
+    @Flag(help: "Print each event's outcome (its row, or the dead-letter reason) instead of timing.")
+    var explain = false
+
     @Flag(help: "Skip the Foundation baselines.")
     var noBaselines = false
 
-    @Flag(help: "Print a JSON array of {decoder, events_per_s, ns_per_event, mb_per_s}.")
+    @Flag(help: "Print a JSON array of {decoder, events_per_s, ns_per_event, mb_per_s} (ours with the rows' checksum).")
     var json = false
 
     func run() throws {
@@ -56,6 +59,16 @@ struct FeatureBench: ParsableCommand {
             try Data(pool.flatMap { $0 + [0x0A] }).write(to: URL(fileURLWithPath: writeEvents))
             return
         }
+        if explain {
+            for event in pool {
+                let text = String(decoding: event.prefix(60), as: UTF8.self)
+                switch decoder.decode(event) {
+                case .success(let r): print("\(text.padding(toLength: 60, withPad: " ", startingAt: 0)) row \(r.row.prefix(4))…")
+                case .failure(let e): print("\(text.padding(toLength: 60, withPad: " ", startingAt: 0)) \(e.reason): \(e)")
+                }
+            }
+            return
+        }
         let bytes = pool.reduce(0) { $0 + $1.count }
         var results: [(String, Double)] = []
         var row = [Float](repeating: 0, count: decoder.inputCount)
@@ -69,6 +82,12 @@ struct FeatureBench: ParsableCommand {
             }
         }
         results.append(("streamscore", ours))
+        // The sum of every row value over one pass: the same events decoded elsewhere
+        // (scripts/bench_json.sh) must give the same sum.
+        var checksum = 0.0
+        for event in pool {
+            if case .success(let r) = decoder.decode(event) { checksum += r.row.reduce(0.0) { $0 + Double($1) } }
+        }
         let baselines = !noBaselines && spec.inputs == FeatureInputsParser.demoInputs && spec.format == .json
         if baselines {
             try Self.checkBaselines(pool.prefix(2_000), decoder: decoder)
@@ -83,7 +102,8 @@ struct FeatureBench: ParsableCommand {
         let meanBytes = Double(bytes) / Double(pool.count)
         if json {
             let objects = results.map { name, rate in
-                "{\"decoder\":\"\(name)\",\"events_per_s\":\(rate),\"ns_per_event\":\(1e9 / rate),\"mb_per_s\":\(rate * meanBytes / 1e6)}"
+                "{\"decoder\":\"\(name)\",\"events_per_s\":\(rate),\"ns_per_event\":\(1e9 / rate),\"mb_per_s\":\(rate * meanBytes / 1e6)"
+                    + (name == "streamscore" ? ",\"checksum\":\(String(format: "%.3f", checksum))}" : "}")
             }
             print("[" + objects.joined(separator: ",") + "]")
             return
