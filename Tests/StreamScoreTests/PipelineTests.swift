@@ -158,6 +158,38 @@ struct PipelineTests {
         #expect(seen.count >= 2, "the test model should spread events over classes")
     }
 
+    @Test("Pre-featurised f32le rows are scored as they are; a wrong length is a bad_row_length dead letter")
+    func float32Rows() throws {
+        let setup = try Setup(partitions: 1)
+        let model = try ModelLoader.load(path: Self.modelPath)
+        var generator = TransactionGenerator(seed: 5, keys: 100)
+        let decoder = EventDecoder(numericFields: Self.fields)
+        var events: [TransactionGenerator.Event] = []
+        var rows: [[Float]] = []
+        for n in 0..<300 {
+            let row = try decoder.decode(generator.next(timestamp: 0).value).get().row
+            let value: [UInt8] = n % 100 == 99 ? [1, 2, 3] : row.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+            events.append(.init(key: Array("k\(n)".utf8), value: value, kind: .normal))
+            if n % 100 != 99 { rows.append(row) }
+        }
+        _ = try EventWriter(bootstrap: setup.bootstrap).write(events, to: setup.input)
+        let pipeline = try setup.pipeline(model: model) { $0.features = .float32Rows(count: 0) }
+        try pipeline.start()
+        guard case .stopped? = drain(pipeline, count: 300) else {
+            Issue.record("pipeline did not stop cleanly")
+            return
+        }
+        let outputs = try setup.reader.readAll(setup.output, partitions: 1)
+        #expect(outputs.count == 297)
+        for (output, row) in zip(outputs, rows) {
+            let score = try #require((output.json["score"] as? NSNumber)?.floatValue)
+            #expect(abs(score - model.score([row])[0]) <= 1e-6)
+            #expect(output.json["id"] is NSNull)
+        }
+        let dead = try setup.reader.readAll(setup.deadLetter, partitions: 1)
+        #expect(dead.count == 3 && dead.allSatisfy { $0.text(Header.errorReason) == "bad_row_length" })
+    }
+
     @Test("1% malformed input: each in the dead-letter topic with its reason; every good record scored")
     func deadLetters() throws {
         let setup = try Setup(partitions: 4)

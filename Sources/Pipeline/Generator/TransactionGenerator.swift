@@ -20,6 +20,10 @@ public struct TransactionGenerator: Sendable {
         public var key: [UInt8]
         public var value: [UInt8]
         public var kind: Kind
+
+        public init(key: [UInt8], value: [UInt8], kind: Kind) {
+            (self.key, self.value, self.kind) = (key, value, kind)
+        }
     }
 
     private struct Shape {

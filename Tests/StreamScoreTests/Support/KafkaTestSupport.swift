@@ -74,21 +74,24 @@ struct EventWriter {
 
     /// Sends `count` events from `generator`, waits for every acknowledgement.
     func write(_ count: Int, to topic: String, generator: TransactionGenerator) throws -> [Written] {
+        var generator = generator
+        let events = (0..<count).map { _ in generator.next(timestamp: Int64(Date().timeIntervalSince1970 * 1000)) }
+        return try write(events, to: topic)
+    }
+
+    /// Sends `events` in order, waits for every acknowledgement.
+    func write(_ events: [TransactionGenerator.Event], to topic: String) throws -> [Written] {
         let collected = Collected()
         let producer = try KafkaProducer(
             config: KafkaConfig(["bootstrap.servers": bootstrap, "linger.ms": "5", "log_level": "3"]),
             onDelivery: { collected.add($0) })
-        var generator = generator
-        var events: [TransactionGenerator.Event] = []
-        for i in 0..<count {
-            let event = generator.next(timestamp: Int64(Date().timeIntervalSince1970 * 1000))
-            events.append(event)
+        for (i, event) in events.enumerated() {
             try producer.send(OutgoingRecord(topic: topic, key: event.key, value: event.value), token: UInt64(i + 1))
         }
         #expect(producer.flush(timeout: .seconds(60)))
         producer.close()
         let reports = collected.reports
-        #expect(reports.count == count)
+        #expect(reports.count == events.count)
         return reports.map { report in
             #expect(report.error == nil)
             return Written(partition: report.partition, offset: report.offset, event: events[Int(report.token) - 1])
