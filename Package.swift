@@ -29,6 +29,16 @@ let package = Package(
             dependencies: ["Crdkafka"]
         ),
         // Models and kernels. Pure: no I/O threads, no C.
+        .systemLibrary(
+            name: "Chiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // The only Swift code that touches hiredis: connection, pipelined commands, score cache.
+        .target(
+            name: "RedisBridge",
+            dependencies: ["Chiredis"]
+        ),
         // AVX2 gather wrappers for the tree walk (clang's gathers are macros Swift cannot import).
         .target(name: "CSIMD"),
         .target(
@@ -74,7 +84,7 @@ let package = Package(
         .testTarget(
             name: "StreamScoreTests",
             dependencies: [
-                "KafkaBridge", "Inference", "Features", "Pipeline", "streamscore", "streamscore-fuzz", "AllocationCounter",
+                "KafkaBridge", "Inference", "Features", "Pipeline", "RedisBridge", "streamscore", "streamscore-fuzz", "AllocationCounter",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,0 +1,161 @@
+internal import Chiredis
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One synchronous connection to Redis over hiredis, for one thread (it is not shared and
+/// not `Sendable`: each thread that talks to Redis opens its own).
+///
+/// Connects lazily, with `connectTimeout`; every read and write has `commandTimeout`.
+/// `AUTH` and `SELECT` follow the URL. A connection error closes the context; the next
+/// command reconnects, but not before the back-off has passed (doubling from
+/// `initialBackoff` to `maximumBackoff`, reset by a successful connect), so a dead Redis
+/// costs a thrown `backingOff` per call, not a connect timeout per call.
+public final class RedisConnection {
+    public let url: RedisURL
+    public let connectTimeout: Duration
+    public let commandTimeout: Duration
+    public let initialBackoff: Duration
+    public let maximumBackoff: Duration
+
+    private var context: UnsafeMutablePointer<redisContext>?
+    private var backoff: Duration
+    private var retryAt: ContinuousClock.Instant?
+
+    /// Round trips made (one per `pipeline` or `command` call that reached Redis).
+    public private(set) var roundTrips = 0
+
+    public init(
+        url: RedisURL, connectTimeout: Duration = .milliseconds(250), commandTimeout: Duration = .milliseconds(50),
+        initialBackoff: Duration = .milliseconds(100), maximumBackoff: Duration = .seconds(5)
+    ) {
+        self.url = url
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.initialBackoff = initialBackoff
+        self.maximumBackoff = maximumBackoff
+        self.backoff = initialBackoff
+    }
+
+    deinit { close() }
+
+    public var isConnected: Bool { context != nil }
+
+    /// Connects now if not connected (commands do it themselves).
+    /// - Throws: `RedisError.connect` or `.backingOff`.
+    public func connect() throws(RedisError) {
+        guard context == nil else { return }
+        if let retryAt, ContinuousClock.now < retryAt {
+            throw .backingOff(retryInSeconds: Self.seconds(retryAt - ContinuousClock.now))
+        }
+        guard let c = redisConnectWithTimeout(url.host, Int32(url.port), Self.timeval(connectTimeout)) else {
+            failed()
+            throw .connect("out of memory")
+        }
+        if c.pointee.err != 0 {
+            let why = Self.errorString(c)
+            redisFree(c)
+            failed()
+            throw .connect("\(url.host):\(url.port): \(why)")
+        }
+        redisSetTimeout(c, Self.timeval(commandTimeout))
+        redisEnableKeepAlive(c)
+        context = c
+        do throws(RedisError) {
+            if let password = url.password {
+                let auth = url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+                if case .error(let why) = try send([auth.map { Array($0.utf8) }])[0] { throw RedisError.server("AUTH: \(why)") }
+            }
+            if url.database != 0, case .error(let why) = try send([["SELECT", String(url.database)].map { Array($0.utf8) }])[0] {
+                throw RedisError.server("SELECT \(url.database): \(why)")
+            }
+        } catch {
+            close()
+            failed()
+            throw .connect(error.description)
+        }
+        backoff = initialBackoff
+        retryAt = nil
+    }
+
+    /// Sends every command in one write, then reads every reply: one round trip.
+    /// A reply that is a Redis error comes back as `.error`; a broken connection or a
+    /// timeout throws (the connection is closed and reopened by a later call).
+    public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        try connect()
+        return try send(commands)
+    }
+
+    /// One command, one round trip.
+    public func command(_ arguments: [String]) throws(RedisError) -> RedisReply {
+        try pipeline([arguments.map { Array($0.utf8) }])[0]
+    }
+
+    public func close() {
+        if let context { redisFree(context) }
+        context = nil
+    }
+
+    private func send(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+        guard let c = context else { throw .io("not connected") }
+        for command in commands {
+            var pointers: [UnsafePointer<CChar>?] = []
+            var lengths: [Int] = []
+            let flat = command.flatMap { $0 }
+            let status = flat.withUnsafeBufferPointer { bytes -> Int32 in
+                var offset = 0
+                for argument in command {
+                    pointers.append(UnsafeRawPointer(bytes.baseAddress.map { $0 + offset } ?? UnsafePointer(bitPattern: 1)!)
+                        .assumingMemoryBound(to: CChar.self))
+                    lengths.append(argument.count)
+                    offset += argument.count
+                }
+                return pointers.withUnsafeMutableBufferPointer { argv in
+                    lengths.withUnsafeBufferPointer { argvlen in
+                        redisAppendCommandArgv(c, Int32(command.count), argv.baseAddress, argvlen.baseAddress)
+                    }
+                }
+            }
+            guard status == REDIS_OK else { throw broken(c) }
+        }
+        roundTrips += 1
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(c, &raw) == REDIS_OK, let raw else { throw broken(c) }
+            replies.append(RedisReply(raw.assumingMemoryBound(to: redisReply.self)))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    /// Closes a context that hiredis reports broken, and schedules the reconnect.
+    private func broken(_ c: UnsafeMutablePointer<redisContext>) -> RedisError {
+        let why = Self.errorString(c)
+        close()
+        failed()
+        return .io(why)
+    }
+
+    private func failed() {
+        retryAt = .now + backoff
+        backoff = min(backoff * 2, maximumBackoff)
+    }
+
+    private static func errorString(_ c: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: c.pointee.errstr) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    private static func timeval(_ d: Duration) -> Glibc.timeval {
+        let micros = d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000
+        return Glibc.timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import RedisBridge
+import Testing
+
+/// The hiredis bridge against a real `redis-server`.
+@Suite("Redis bridge", .serialized)
+struct RedisBridgeTests {
+    static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    @Test("URLs: redis://[user:password@]host:port[/db], with defaults and errors", arguments: [
+        ("redis://localhost", RedisURL(host: "localhost")),
+        ("redis://127.0.0.1:6380/2", RedisURL(host: "127.0.0.1", port: 6380, database: 2)),
+        ("redis://:secret@cache:7000", RedisURL(host: "cache", port: 7000, password: "secret")),
+        ("redis://scorer:p%40ss:w@cache:7000/1", RedisURL(host: "cache", port: 7000, user: "scorer", password: "p%40ss:w", database: 1)),
+    ])
+    func urls(_ text: String, _ expected: RedisURL) throws {
+        #expect(try RedisURL(parsing: text) == expected)
+        #expect(!RedisURL(host: "h", password: "secret").description.contains("secret"))
+    }
+
+    @Test("Malformed URLs are refused with the reason", arguments: ["http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x"])
+    func badURLs(_ text: String) {
+        #expect(throws: RedisURL.ParseError.self) { try RedisURL(parsing: text) }
+    }
+
+    @Test("A pipeline is one round trip; replies become Swift values")
+    func pipeline() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(url: try RedisURL(parsing: server.url))
+        let replies = try redis.pipeline([
+            ["SET", "a", "1"].map(Self.bytes), ["SET", "b", "x\u{0}y"].map(Self.bytes), ["MGET", "a", "b", "c"].map(Self.bytes),
+            ["INCR", "n"].map(Self.bytes), ["LPUSH", "a", "z"].map(Self.bytes),
+        ])
+        #expect(redis.roundTrips == 1)
+        #expect(replies[0] == .status("OK") && replies[1] == .status("OK"))
+        #expect(replies[2] == .array([.string(Self.bytes("1")), .string([0x78, 0, 0x79]), .null]))
+        #expect(replies[3] == .integer(1))
+        guard case .error(let why) = replies[4] else { Issue.record("expected WRONGTYPE"); return }
+        #expect(why.hasPrefix("WRONGTYPE"))
+        let stats = try redis.command(["INFO", "commandstats"])
+        guard case .string(let text) = stats else { Issue.record("INFO"); return }
+        #expect(String(decoding: text, as: UTF8.self).contains("cmdstat_mget:calls=1"))
+    }
+
+    @Test("AUTH and SELECT follow the URL; a wrong password fails the connect with the reason")
+    func authAndSelect() throws {
+        let server = try RedisServer(password: "s3cret")
+        let redis = RedisConnection(url: try RedisURL(parsing: "redis://:s3cret@127.0.0.1:\(server.port)/3"))
+        #expect(try redis.command(["SET", "k", "v"]) == .status("OK"))
+        let db0 = RedisConnection(url: try RedisURL(parsing: "redis://:s3cret@127.0.0.1:\(server.port)/0"))
+        #expect(try db0.command(["EXISTS", "k"]) == .integer(0), "db 3's key is not in db 0")
+        let wrong = RedisConnection(url: try RedisURL(parsing: "redis://:nope@127.0.0.1:\(server.port)"))
+        do {
+            _ = try wrong.command(["PING"])
+            Issue.record("connected with a wrong password")
+        } catch {
+            #expect(error.description.contains("AUTH"), "\(error)")
+        }
+    }
+
+    @Test("A slow server times out the command; a dead one backs off; a restarted one is reconnected")
+    func failures() throws {
+        let server = try RedisServer()
+        let url = try RedisURL(parsing: server.url)
+        let redis = RedisConnection(url: url, commandTimeout: .milliseconds(50), initialBackoff: .milliseconds(200))
+        #expect(try redis.command(["PING"]) == .status("PONG"))
+        // Another client pauses every client for 300 ms: our read times out.
+        let other = RedisConnection(url: url)
+        _ = try other.command(["CLIENT", "PAUSE", "300"])
+        let start = ContinuousClock.now
+        #expect(throws: RedisError.self) { try redis.command(["GET", "x"]) }
+        #expect(ContinuousClock.now - start < .milliseconds(250), "the timeout, not the pause, ends the call")
+        #expect(!redis.isConnected)
+        Thread.sleep(forTimeInterval: 0.4)
+        #expect(try redis.command(["PING"]) == .status("PONG"), "reconnected after the back-off")
+
+        server.kill()
+        #expect(throws: RedisError.self) { try redis.command(["PING"]) }
+        do {
+            _ = try redis.command(["PING"])
+            Issue.record("a dead server answered")
+        } catch {
+            guard case .backingOff = error else { Issue.record("expected a back-off, got \(error)"); return }
+        }
+        try server.start()
+        let back = eventually(timeout: .seconds(10)) { (try? redis.command(["PING"])) == .status("PONG") }
+        #expect(back, "reconnected once the server is back")
+    }
+}
