@@ -1,0 +1,183 @@
+/// Scores already computed, looked up by key: an in-process LRU tier in front of Redis.
+///
+/// One instance per thread that scores (it owns its Redis connection). Keys are namespaced
+/// `{prefix}:{model name}@{version}:{feature-spec hash}:{key}`, so a new model version or
+/// feature spec never reads an old entry. A lookup serves what it can from the local tier
+/// and asks Redis for the rest with one `MGET`; a store writes the local tier and Redis
+/// with one pipelined `SET … PX ttl`. Redis failures never fail a call: they count as
+/// errors, feed the circuit breaker, and the keys are simply misses. Values are the score's
+/// shortest decimal text (it reads back exactly); any other string at a key is a miss and
+/// an error (a key holding another Redis type reads as absent: `MGET` answers nil for it).
+public final class ScoreCache {
+    public struct Configuration: Sendable, Equatable {
+        public enum Mode: String, Sendable, CaseIterable {
+            /// Read, then write what was scored.
+            case readWrite = "read_write"
+            /// Read only; nothing new is written.
+            case readOnly = "read_only"
+            /// Write what was scored; never read (warming a cache).
+            case writeOnly = "write_only"
+            /// No cache at all.
+            case bypass
+        }
+
+        /// Nil: the in-process tier alone.
+        public var redis: RedisURL?
+        public var mode: Mode = .readWrite
+        public var prefix = "streamscore"
+        /// Redis entries expire after this (`PX`).
+        public var ttl: Duration = .seconds(3600)
+        public var localCapacity = 100_000
+        public var localTTL: Duration = .seconds(60)
+        /// Longest a lookup or store waits on Redis (connect and each read or write).
+        public var timeout: Duration = .milliseconds(20)
+        public var failureThreshold = 3
+        public var openDuration: Duration = .seconds(2)
+
+        public init(redis: RedisURL? = nil, mode: Mode = .readWrite) {
+            self.redis = redis
+            self.mode = mode
+        }
+    }
+
+    /// What the cache did, key by key (`streamscore_cache_requests_total{result}`), and how
+    /// often it talked to Redis.
+    public struct Counters: Sendable, Equatable {
+        public var hits = 0
+        public var localHits = 0
+        public var misses = 0
+        public var errors = 0
+        public var bypassed = 0
+        public var redisReads = 0
+        public var redisWrites = 0
+        /// Time of the last Redis round trip, in seconds.
+        public var lastRoundTrip = 0.0
+    }
+
+    public let configuration: Configuration
+    /// `{prefix}:{model}:{spec}:`, the start of every Redis key.
+    public let namespace: [UInt8]
+    public private(set) var counters = Counters()
+    public private(set) var breaker: CircuitBreaker
+    private var local: LocalScoreCache
+    private let connection: RedisConnection?
+    private let onTransition: (CircuitBreaker.State) -> Void
+
+    /// - Parameters:
+    ///   - model: `name@version`.
+    ///   - featureSpec: a hash of the feature spec (any stable text).
+    ///   - onTransition: called once per breaker state change (to log it).
+    public init(
+        configuration: Configuration, model: String, featureSpec: String,
+        onTransition: @escaping (CircuitBreaker.State) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.namespace = Array("\(configuration.prefix):\(model):\(featureSpec):".utf8)
+        self.breaker = CircuitBreaker(failureThreshold: configuration.failureThreshold, openDuration: configuration.openDuration)
+        self.local = LocalScoreCache(capacity: configuration.localCapacity, ttl: configuration.localTTL)
+        self.connection = configuration.redis.map {
+            RedisConnection(
+                url: $0, connectTimeout: configuration.timeout, commandTimeout: configuration.timeout,
+                initialBackoff: .milliseconds(100), maximumBackoff: configuration.openDuration)
+        }
+        self.onTransition = onTransition
+    }
+
+    public var reads: Bool { configuration.mode == .readWrite || configuration.mode == .readOnly }
+    public var writes: Bool { configuration.mode == .readWrite || configuration.mode == .writeOnly }
+
+    /// The cached score of each key (nil: a miss). Keys should be unique (one `MGET` slot
+    /// each); at most one Redis round trip.
+    public func lookup(_ keys: [[UInt8]]) -> [Float?] {
+        var scores = [Float?](repeating: nil, count: keys.count)
+        guard reads else {
+            counters.bypassed += keys.count
+            return scores
+        }
+        var remaining: [Int] = []
+        for (i, key) in keys.enumerated() {
+            if let score = local.get(key) {
+                scores[i] = score
+                counters.hits += 1
+                counters.localHits += 1
+            } else {
+                remaining.append(i)
+            }
+        }
+        guard !remaining.isEmpty else { return scores }
+        guard let connection else {
+            counters.misses += remaining.count
+            return scores
+        }
+        guard breaker.allows() else {
+            counters.bypassed += remaining.count
+            return scores
+        }
+        let command = [Array("MGET".utf8)] + remaining.map { namespace + keys[$0] }
+        let replies: [RedisReply]
+        do throws(RedisError) {
+            replies = try timed { () throws(RedisError) in try connection.pipeline([command]) }
+        } catch {
+            counters.errors += remaining.count
+            transition(breaker.record(success: false))
+            return scores
+        }
+        transition(breaker.record(success: true))
+        counters.redisReads += 1
+        guard case .array(let values) = replies[0], values.count == remaining.count else {
+            counters.errors += remaining.count
+            return scores
+        }
+        for (i, value) in zip(remaining, values) {
+            switch value {
+            case .string(let bytes):
+                if let score = Float(String(decoding: bytes, as: UTF8.self)), score.isFinite {
+                    scores[i] = score
+                    counters.hits += 1
+                    local.set(keys[i], score)
+                } else {
+                    counters.misses += 1
+                    counters.errors += 1
+                }
+            case .null:
+                counters.misses += 1
+            default:
+                counters.misses += 1
+                counters.errors += 1
+            }
+        }
+        return scores
+    }
+
+    /// Remembers scores: in the local tier, and in Redis with one pipelined `SET … PX`.
+    public func store(_ entries: [(key: [UInt8], score: Float)]) {
+        guard writes, !entries.isEmpty else { return }
+        for (key, score) in entries { local.set(key, score) }
+        guard let connection, breaker.allows() else { return }
+        let ttl = Array(String(configuration.ttl.components.seconds * 1000 + configuration.ttl.components.attoseconds / 1_000_000_000_000_000).utf8)
+        let commands = entries.map { [Array("SET".utf8), namespace + $0.key, Array("\($0.score)".utf8), Array("PX".utf8), ttl] }
+        do throws(RedisError) {
+            _ = try timed { () throws(RedisError) in try connection.pipeline(commands) }
+            counters.redisWrites += 1
+            transition(breaker.record(success: true))
+        } catch {
+            transition(breaker.record(success: false))
+        }
+    }
+
+    /// Redis round trips made (reads and writes; a failed attempt that reached Redis counts).
+    public var roundTrips: Int { connection?.roundTrips ?? 0 }
+
+    private func timed<T>(_ body: () throws(RedisError) -> T) throws(RedisError) -> T {
+        let start = ContinuousClock.now
+        defer {
+            let d = ContinuousClock.now - start
+            counters.lastRoundTrip = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        return try body()
+    }
+
+    private func transition(_ state: CircuitBreaker.State?) {
+        if let state { onTransition(state) }
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import RedisBridge
+import Testing
+
+/// The score cache: its local tier, its breaker, and Redis (a real `redis-server`).
+@Suite("Score cache", .serialized)
+struct ScoreCacheTests {
+    static func key(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    static func calls(_ command: String, _ server: RedisServer) throws -> Int {
+        let admin = RedisConnection(url: try RedisURL(parsing: server.url))
+        guard case .string(let text) = try admin.command(["INFO", "commandstats"]) else { return -1 }
+        let line = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_\(command):") }
+        guard let line, let calls = line.split(separator: "=").dropFirst().first?.split(separator: ",").first else { return 0 }
+        return Int(calls) ?? -1
+    }
+
+    @Test("The local tier keeps the most recently used, up to its capacity and TTL")
+    func lru() {
+        var cache = LocalScoreCache(capacity: 2, ttl: .seconds(10))
+        let t0 = ContinuousClock.now
+        cache.set(Self.key("a"), 1, now: t0)
+        cache.set(Self.key("b"), 2, now: t0)
+        #expect(cache.get(Self.key("a"), now: t0) == 1)  // a is now the most recent
+        cache.set(Self.key("c"), 3, now: t0)  // evicts b
+        #expect(cache.get(Self.key("b"), now: t0) == nil)
+        #expect(cache.get(Self.key("a"), now: t0) == 1 && cache.get(Self.key("c"), now: t0) == 3)
+        #expect(cache.get(Self.key("a"), now: t0 + .seconds(11)) == nil, "expired")
+        #expect(cache.count == 2)
+    }
+
+    @Test("The breaker opens after the threshold, probes after its open time, and closes on success")
+    func breaker() {
+        var b = CircuitBreaker(failureThreshold: 2, openDuration: .seconds(1))
+        let t0 = ContinuousClock.now
+        var allowed = b.allows(now: t0)
+        var change = b.record(success: false, now: t0)
+        #expect(allowed && change == nil)
+        change = b.record(success: false, now: t0)
+        #expect(change == .open)
+        allowed = b.allows(now: t0 + .milliseconds(500))
+        #expect(!allowed)
+        allowed = b.allows(now: t0 + .seconds(1))
+        #expect(allowed && b.state == .halfOpen)
+        change = b.record(success: false, now: t0 + .seconds(1))
+        #expect(change == .open, "a failed probe opens it again")
+        allowed = b.allows(now: t0 + .seconds(2))
+        change = b.record(success: true, now: t0 + .seconds(2))
+        #expect(allowed && change == .closed)
+    }
+
+    @Test("Hits and misses are counted; one MGET per lookup, one pipelined SET per store; TTL expiry")
+    func hitsAndMisses() throws {
+        let server = try RedisServer()
+        var configuration = ScoreCache.Configuration(redis: try RedisURL(parsing: server.url))
+        configuration.localCapacity = 0  // Redis only, to count its calls
+        configuration.ttl = .milliseconds(300)
+        let cache = ScoreCache(configuration: configuration, model: "fraud@1", featureSpec: "abc")
+        #expect(cache.lookup([Self.key("k1"), Self.key("k2")]) == [nil, nil])
+        cache.store([(Self.key("k1"), 0.25), (Self.key("k2"), 0.75)])
+        #expect(cache.lookup([Self.key("k1"), Self.key("k2"), Self.key("k3")]) == [0.25, 0.75, nil])
+        #expect(cache.counters.hits == 2 && cache.counters.misses == 3 && cache.counters.errors == 0)
+        #expect(try Self.calls("mget", server) == 2 && Self.calls("set", server) == 2)
+        #expect(cache.roundTrips == 3)
+        Thread.sleep(forTimeInterval: 0.4)
+        #expect(cache.lookup([Self.key("k1")]) == [nil], "expired after its TTL")
+    }
+
+    @Test("A new model version or feature spec never reads an old entry")
+    func namespaces() throws {
+        let server = try RedisServer()
+        let url = try RedisURL(parsing: server.url)
+        var configuration = ScoreCache.Configuration(redis: url)
+        configuration.localCapacity = 0
+        ScoreCache(configuration: configuration, model: "fraud@1", featureSpec: "abc").store([(Self.key("k"), 0.5)])
+        #expect(ScoreCache(configuration: configuration, model: "fraud@1", featureSpec: "abc").lookup([Self.key("k")]) == [0.5])
+        #expect(ScoreCache(configuration: configuration, model: "fraud@2", featureSpec: "abc").lookup([Self.key("k")]) == [nil])
+        #expect(ScoreCache(configuration: configuration, model: "fraud@1", featureSpec: "abd").lookup([Self.key("k")]) == [nil])
+    }
+
+    @Test("A wrong-typed or unreadable value is a miss and an error")
+    func wrongTyped() throws {
+        let server = try RedisServer()
+        let url = try RedisURL(parsing: server.url)
+        var configuration = ScoreCache.Configuration(redis: url)
+        configuration.localCapacity = 0
+        let cache = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s")
+        let admin = RedisConnection(url: url)
+        _ = try admin.command(["SET", "streamscore:m@1:s:text", "not a score"])
+        _ = try admin.command(["LPUSH", "streamscore:m@1:s:list", "x"])
+        #expect(cache.lookup([Self.key("text"), Self.key("list")]) == [nil, nil])
+        // MGET answers nil for a key of another Redis type: a miss, but not one it can tell
+        // from an absent key, so only the unreadable string counts as an error.
+        #expect(cache.counters.misses == 2 && cache.counters.errors == 1)
+    }
+
+    @Test("Modes: read_only writes nothing, write_only reads nothing, bypass does neither")
+    func modes() throws {
+        let server = try RedisServer()
+        let url = try RedisURL(parsing: server.url)
+        for mode in ScoreCache.Configuration.Mode.allCases {
+            var configuration = ScoreCache.Configuration(redis: url, mode: mode)
+            configuration.localCapacity = 0
+            configuration.prefix = mode.rawValue
+            let cache = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s")
+            cache.store([(Self.key("k"), 0.5)])
+            let admin = RedisConnection(url: url)
+            let written = try admin.command(["EXISTS", "\(mode.rawValue):m@1:s:k"]) == .integer(1)
+            #expect(written == (mode == .readWrite || mode == .writeOnly), "\(mode) writes")
+            _ = try admin.command(["SET", "\(mode.rawValue):m@1:s:r", "0.125"])
+            let read = cache.lookup([Self.key("r")])[0] == 0.125
+            #expect(read == (mode == .readWrite || mode == .readOnly), "\(mode) reads")
+        }
+    }
+
+    @Test("Redis killed: lookups miss at once and the breaker opens; Redis back: it closes and hits resume")
+    func redisGoesAway() throws {
+        let server = try RedisServer()
+        var configuration = ScoreCache.Configuration(redis: try RedisURL(parsing: server.url))
+        configuration.localCapacity = 0
+        configuration.failureThreshold = 2
+        configuration.openDuration = .milliseconds(300)
+        let transitions = Transitions()
+        let cache = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s") { transitions.add($0) }
+        cache.store([(Self.key("k"), 0.5)])
+        #expect(cache.lookup([Self.key("k")]) == [0.5])
+        server.kill()
+        for _ in 0..<10 {
+            let start = ContinuousClock.now
+            #expect(cache.lookup([Self.key("k")]) == [nil])
+            #expect(ContinuousClock.now - start < .milliseconds(200), "no lookup waits past the timeout")
+        }
+        #expect(cache.breaker.state == .open)
+        #expect(cache.counters.bypassed > 0 && cache.counters.errors >= 2)
+        try server.start()
+        cache.store([(Self.key("k"), 0.5)])  // may be skipped while open
+        let resumed = eventually(timeout: .seconds(10)) {
+            cache.store([(Self.key("k"), 0.5)])
+            return cache.lookup([Self.key("k")]) == [0.5]
+        }
+        #expect(resumed && cache.breaker.state == .closed)
+        #expect(transitions.list.first == .open && transitions.list.last == .closed, "\(transitions.list)")
+    }
+
+    @Test("Without Redis the local tier alone serves")
+    func localOnly() {
+        let cache = ScoreCache(configuration: .init(redis: nil), model: "m@1", featureSpec: "s")
+        #expect(cache.lookup([Self.key("k")]) == [nil])
+        cache.store([(Self.key("k"), 0.5)])
+        #expect(cache.lookup([Self.key("k")]) == [0.5])
+        #expect(cache.counters.localHits == 1 && cache.roundTrips == 0)
+    }
+
+    final class Transitions: @unchecked Sendable {
+        private let lock = NSLock()
+        private var states: [CircuitBreaker.State] = []
+        func add(_ s: CircuitBreaker.State) { lock.withLock { states.append(s) } }
+        var list: [CircuitBreaker.State] { lock.withLock { states } }
+    }
+}
