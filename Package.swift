@@ -59,6 +59,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
+                "RedisBridge",
                 "KafkaBridge", "Inference", "Features",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "streamscore",
             dependencies: [
-                "Pipeline", "Inference",
+                "Pipeline", "Inference", "RedisBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

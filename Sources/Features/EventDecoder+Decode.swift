@@ -29,7 +29,17 @@ extension EventDecoder {
     /// per decoding thread and reuse it, so decoding allocates nothing.
     public struct Scratch {
         var found: [JSONScanner.Value?]
-        public init(for decoder: EventDecoder) { found = Array(repeating: nil, count: max(1, decoder.trie.slotCount)) }
+        /// After a successful `decode` with `keyFields`: the values of those fields (their
+        /// raw JSON text, 0x1F between them), or nil when one is missing or not a scalar.
+        /// Valid until the next `decode`.
+        public var key: [UInt8]? { hasKey ? keyBytes : nil }
+        var keyBytes: [UInt8] = []
+        var hasKey = false
+
+        public init(for decoder: EventDecoder) {
+            found = Array(repeating: nil, count: max(1, decoder.trie.slotCount))
+            keyBytes.reserveCapacity(256)
+        }
     }
 
     /// Decodes `bytes` into `row` (`inputCount` floats).
@@ -41,8 +51,9 @@ extension EventDecoder {
     ) -> Result<EventID?, FeatureError> {
         precondition(row.count >= inputCount, "row buffer too small")
         guard bytes.count <= spec.maxEventBytes else { return .failure(.tooLarge(size: bytes.count, limit: spec.maxEventBytes)) }
+        scratch.hasKey = false
         if spec.format == .f32le { return decodeFloats(bytes, into: row) }
-        return scratch.found.withUnsafeMutableBufferPointer { found in
+        let result: Result<EventID?, FeatureError> = scratch.found.withUnsafeMutableBufferPointer { found in
             trie.nodes.withUnsafeBufferPointer { nodes in
                 trie.keyBytes.withUnsafeBufferPointer { keys in
                     var scanner = JSONScanner(
@@ -56,6 +67,24 @@ extension EventDecoder {
                 }
             }
         }
+        if case .success = result, !keySlots.isEmpty { buildKey(&scratch) }
+        return result
+    }
+
+    /// The cache key: each key field's raw JSON text (strings without their quotes), with
+    /// 0x1F between them; none when a key field is missing, null or a container.
+    private func buildKey(_ scratch: inout Scratch) {
+        scratch.keyBytes.removeAll(keepingCapacity: true)
+        for (k, slot) in keySlots.enumerated() {
+            guard let value = scratch.found[slot] else { return }
+            switch value.kind {
+            case .string, .number, .literalTrue, .literalFalse: break
+            case .null, .object, .array: return
+            }
+            if k > 0 { scratch.keyBytes.append(0x1F) }
+            scratch.keyBytes.append(contentsOf: value.bytes)
+        }
+        scratch.hasKey = true
     }
 
     /// Convenience for tests and tools (allocates its scratch and row).

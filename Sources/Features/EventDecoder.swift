@@ -51,6 +51,8 @@ public struct EventDecoder: Sendable {
     let words: [Range<Int>]
     let wordBytes: [UInt8]
     let idSlot: Int?
+    /// The slots of `spec.keyFields`.
+    let keySlots: [Int]
 
     /// Compiles `spec`.
     /// - Throws: `FeatureSpecError` naming the entry and key (`inputs[2].clip`) and the reason.
@@ -61,7 +63,7 @@ public struct EventDecoder: Sendable {
         if spec.format == .f32le {
             guard spec.rawInputCount > 0 else { throw FeatureSpecError(path: "inputs", reason: "f32le rows need a positive input count") }
             (inputCount, inputNames, trie, steps, idSlot) = (spec.rawInputCount, nil, PathTrie(paths: []), [], nil)
-            (words, wordBytes) = ([], [])
+            (words, wordBytes, keySlots) = ([], [], [])
             return
         }
         guard !spec.inputs.isEmpty else { throw FeatureSpecError(path: "inputs", reason: "list at least one input") }
@@ -82,7 +84,15 @@ public struct EventDecoder: Sendable {
                 throw FeatureSpecError(path: "id_field", reason: error.reason)
             }
         }
-        let trie = PathTrie(paths: paths + (idPath.map { [$0] } ?? []))
+        var keyPaths: [[PathTrie.Component]] = []
+        for (k, field) in spec.keyFields.enumerated() {
+            do throws(FeatureSpecError) {
+                keyPaths.append(try PathTrie.components(field))
+            } catch {
+                throw FeatureSpecError(path: "key_fields[\(k)]", reason: error.reason)
+            }
+        }
+        let trie = PathTrie(paths: paths + (idPath.map { [$0] } ?? []) + keyPaths)
         var steps: [Step] = []
         var words: [Range<Int>] = [], wordBytes: [UInt8] = []
         func word(_ text: String) -> Int {
@@ -120,6 +130,7 @@ public struct EventDecoder: Sendable {
         self.words = words
         self.wordBytes = wordBytes
         self.idSlot = idPath.map { trie.slot(for: $0) }
+        self.keySlots = keyPaths.map { trie.slot(for: $0) }
         self.inputCount = offset
         self.inputNames = names
     }

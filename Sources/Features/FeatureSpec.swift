@@ -23,6 +23,9 @@ public struct FeatureSpec: Sendable, Equatable {
     public var maxDepth: Int
     /// Accept numbers written as JSON strings (`"12.5"`) where a number is expected.
     public var numbersInStrings: Bool
+    /// Event fields whose values, together, identify a repeated event for the score cache
+    /// (`EventDecoder.Scratch.key`); empty for none.
+    public var keyFields: [String] = []
 
     public init(
         inputs: [Input], idField: String? = "id", maxEventBytes: Int = 1 << 20, maxDepth: Int = 64,

@@ -1,4 +1,5 @@
 import Features
+import RedisBridge
 /// Everything the scoring pipeline needs, already validated by the caller's config loader
 /// (see `Configs/streamscore.yaml` for the documented keys these come from).
 public struct PipelineConfiguration: Sendable {
@@ -45,6 +46,10 @@ public struct PipelineConfiguration: Sendable {
 
     /// How events become model input rows (format, inputs, id field, limits).
     public var features: FeatureSpec
+
+    /// The score cache; nil: none. Its key is the values of `features.keyFields`, or a hash
+    /// of the feature row when that list is empty.
+    public var cache: ScoreCache.Configuration?
 
     /// Graceful stop must finish (drain, flush, commit) within this.
     public var shutdownTimeout: Duration = .seconds(30)

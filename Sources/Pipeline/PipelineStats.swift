@@ -27,6 +27,20 @@ public final class PipelineStats: Sendable {
     /// Failed delivery reports (each stops the worker).
     public let deliveryFailures = Atomic<Int>(0)
 
+    /// Score cache requests by result, one per row with a key
+    /// (`streamscore_cache_requests_total{result=hit|miss|error|bypass}`).
+    public let cacheHits = Atomic<Int>(0)
+    public let cacheMisses = Atomic<Int>(0)
+    public let cacheErrors = Atomic<Int>(0)
+    public let cacheBypassed = Atomic<Int>(0)
+    /// Redis round trips: reads (`MGET`) and writes (pipelined `SET … PX`).
+    public let redisReads = Atomic<Int>(0)
+    public let redisWrites = Atomic<Int>(0)
+    /// The last Redis round trip, in microseconds.
+    public let redisRoundTripMicros = Atomic<Int>(0)
+    /// 0 closed, 1 open, 2 half-open.
+    public let breakerState = Atomic<Int>(0)
+
     /// Monotonic nanoseconds of the first fetch and the latest acknowledgement (0: none yet).
     private let firstFetchNanos = Atomic<Int64>(0)
     private let lastAckNanos = Atomic<Int64>(0)

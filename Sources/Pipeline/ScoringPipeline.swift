@@ -20,6 +20,7 @@ public final class ScoringPipeline: Sendable {
 
     private let logger: Logger
     private let decoder: EventDecoder
+    private let writeback = CacheWriteback()
     private let control = PipelineControl()
     private let tracker = OffsetTracker()
     private let intake: IntakeQueue
@@ -48,6 +49,7 @@ public final class ScoringPipeline: Sendable {
 
         let control = self.control
         let tracker = self.tracker
+        let writeback = self.writeback
         let stats = self.stats
         let deadLetterTopic = configuration.topics.deadLetter
         let kafkaLogger = logger
@@ -67,6 +69,7 @@ public final class ScoringPipeline: Sendable {
             producer = try KafkaProducer(
                 config: KafkaConfig(configuration.producerConfig),
                 onDelivery: { report in
+                    writeback.delivered(token: report.token, ok: report.error == nil)
                     Self.delivered(report, tracker: tracker, stats: stats, control: control, deadLetterTopic: deadLetterTopic)
                 },
                 onError: onError, onLog: onLog)
@@ -94,16 +97,17 @@ public final class ScoringPipeline: Sendable {
             throw .kafka(error)
         }
         let decoder = self.decoder
+        let writeback = self.writeback
         let (model, producer, intake, stats, control, configuration, logger) =
             (self.model, self.producer, self.intake, self.stats, self.control, self.configuration, self.logger)
         let workers = (0..<configuration.workers).map { n in
-            let worker = DecodeWorker(decoder: decoder, intake: intake)
+            let worker = DecodeWorker(decoder: decoder, intake: intake, cacheKeys: configuration.cache.map { $0.mode != .bypass } ?? false)
             return NamedThread("streamscore.worker.\(n)") { worker.run() }
         }
         let batcher = NamedThread("streamscore.batcher") {
             var batcher = Batcher(
                 model: model, producer: producer, intake: intake, stats: stats, control: control,
-                configuration: configuration, logger: logger)
+                configuration: configuration, writeback: writeback, logger: logger)
             batcher.run()
         }
         let pollLoop = self.pollLoop

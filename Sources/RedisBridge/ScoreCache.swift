@@ -52,6 +52,8 @@ public final class ScoreCache {
         public var redisWrites = 0
         /// Time of the last Redis round trip, in seconds.
         public var lastRoundTrip = 0.0
+
+        public init() {}
     }
 
     public let configuration: Configuration

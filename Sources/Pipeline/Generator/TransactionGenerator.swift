@@ -31,6 +31,18 @@ public struct TransactionGenerator: Sendable {
         var merchant: Int
         var amount: Double
         var fraud: Bool
+        /// The rest of the transaction, drawn once: a repeat (a retry, a duplicate delivery)
+        /// sends the same transaction again, with a new id and timestamp.
+        var details: Details?
+    }
+
+    private struct Details {
+        var country: Int
+        var distance: Double
+        var recentCount: Int
+        var cardAge: Int
+        var channel: String
+        var mcc: Int
     }
 
     private var rng: SplitMix64
@@ -72,8 +84,10 @@ public struct TransactionGenerator: Sendable {
             let amount = min(500, max(1, exp(rng.gaussian() + 3.5)))
             shape = Shape(card: rng.below(keys), merchant: rng.below(5_000), amount: amount, fraud: false)
         }
-        if recent.count < 1_000 { recent.append(shape) } else { recent[rng.below(1_000)] = shape }
-        let json = body(id: id, shape: shape, timestamp: timestamp)
+        var full = shape
+        if full.details == nil { full.details = details(fraud: shape.fraud) }
+        if recent.count < 1_000 { recent.append(full) } else { recent[rng.below(1_000)] = full }
+        let json = body(id: id, shape: full, timestamp: timestamp)
         return Event(key: Array(cardID(shape.card).utf8), value: Array(json.utf8), kind: shape.fraud && kind != .repeated ? .fraud : kind)
     }
 
@@ -82,17 +96,22 @@ public struct TransactionGenerator: Sendable {
         return "card-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
+    private mutating func details(fraud: Bool) -> Details {
+        Details(
+            country: fraud ? rng.below(Self.countries.count - 5) + 5 : rng.below(5),
+            distance: fraud ? rng.between(500, 5_000) : rng.between(0, 50),
+            recentCount: fraud ? 6 + rng.below(10) : rng.below(4),
+            cardAge: fraud ? 1 + rng.below(30) : 200 + rng.below(3_000),
+            channel: fraud ? "ecom" : (rng.chance(0.7) ? "pos" : "ecom"),
+            mcc: [5411, 5812, 5999, 4111, 5732, 7995][rng.below(6)])
+    }
+
     private mutating func body(id: String, shape: Shape, timestamp: Int64) -> String {
-        let country = shape.fraud ? rng.below(Self.countries.count - 5) + 5 : rng.below(5)
-        let distance = shape.fraud ? rng.between(500, 5_000) : rng.between(0, 50)
-        let recentCount = shape.fraud ? 6 + rng.below(10) : rng.below(4)
-        let cardAge = shape.fraud ? 1 + rng.below(30) : 200 + rng.below(3_000)
-        let channel = shape.fraud ? "ecom" : (rng.chance(0.7) ? "pos" : "ecom")
-        let mcc = [5411, 5812, 5999, 4111, 5732, 7995][rng.below(6)]
+        let d = shape.details ?? details(fraud: shape.fraud)
         return "{\"id\":\"\(id)\",\"card_id\":\"\(cardID(shape.card))\",\"merchant\":\"m-\(shape.merchant)\","
-            + "\"amount\":\(Self.cents(shape.amount)),\"currency\":\"\(Self.currencies[country])\",\"mcc\":\(mcc),"
-            + "\"country\":\"\(Self.countries[country])\",\"channel\":\"\(channel)\",\"timestamp\":\(timestamp),"
-            + "\"distance_km\":\(Self.cents(distance)),\"txn_last_hour\":\(recentCount),\"card_age_days\":\(cardAge)}"
+            + "\"amount\":\(Self.cents(shape.amount)),\"currency\":\"\(Self.currencies[d.country])\",\"mcc\":\(d.mcc),"
+            + "\"country\":\"\(Self.countries[d.country])\",\"channel\":\"\(d.channel)\",\"timestamp\":\(timestamp),"
+            + "\"distance_km\":\(Self.cents(d.distance)),\"txn_last_hour\":\(d.recentCount),\"card_age_days\":\(d.cardAge)}"
     }
 
     private mutating func malformed(id: String, timestamp: Int64) -> Event {

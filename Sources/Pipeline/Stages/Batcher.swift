@@ -31,10 +31,17 @@ struct Batcher {
     private var rows: [Float] = []
     private var scores: [Float]
     private var rowCount = 0
+    /// With a score cache: each row's key (a range of `keys`), its token, whether its score
+    /// came from the cache.
+    private var cachedScoring: CachedScoring?
+    private var keyRanges: [Range<Int>?] = []
+    private var keys: [UInt8] = []
+    private var rowTokens: [UInt64] = []
+    private var cached: [Bool]
 
     init(
         model: any Model, producer: KafkaProducer, intake: IntakeQueue, stats: PipelineStats,
-        control: PipelineControl, configuration: PipelineConfiguration, logger: Logger
+        control: PipelineControl, configuration: PipelineConfiguration, writeback: CacheWriteback, logger: Logger
     ) {
         self.model = model
         self.producer = producer
@@ -46,6 +53,16 @@ struct Batcher {
         self.classLabels = model.outputNames ?? (0..<model.outputCount).map(String.init)
         self.scores = [Float](repeating: 0, count: configuration.batchMaxRows * model.outputCount)
         self.rows.reserveCapacity(configuration.batchMaxRows * model.inputCount)
+        self.cached = [Bool](repeating: false, count: configuration.batchMaxRows)
+        if let cache = configuration.cache, cache.mode != .bypass {
+            if model.outputCount == 1 {
+                cachedScoring = CachedScoring(
+                    configuration: cache, model: model.identity, featureSpec: CacheKey.hash(describing: configuration.features.inputs),
+                    writeback: writeback, stats: stats, logger: logger)
+            } else {
+                logger.warning("score cache off: it holds one score per key, and this model is multi-class")
+            }
+        }
     }
 
     /// Runs until the intake queue is finished (closed and fully taken), or a failure.
@@ -58,6 +75,7 @@ struct Batcher {
                 add(chunk)
                 if items.isEmpty { deadline = nil }
             case .timedOut:
+                cachedScoring?.flushWrites()
                 if let d = deadline, ContinuousClock.now >= d {
                     flush()
                     deadline = nil
@@ -76,6 +94,15 @@ struct Batcher {
             var stored = outcome
             if case .row(let r, let id) = outcome {
                 rows.append(contentsOf: chunk.rows[(r * width)..<((r + 1) * width)])
+                if cachedScoring != nil {
+                    if let range = chunk.keyRanges[r] {
+                        keyRanges.append(keys.count..<(keys.count + range.count))
+                        keys += chunk.keys[range]
+                    } else {
+                        keyRanges.append(nil)
+                    }
+                    rowTokens.append(chunk.tokens[i])
+                }
                 stored = .row(rowCount, id: id)
                 rowCount += 1
             }
@@ -87,11 +114,18 @@ struct Batcher {
     /// Scores the batch with one model call and sends every item in order.
     private mutating func flush() {
         guard !items.isEmpty else { return }
+        cachedScoring?.flushWrites()
         if rowCount > 0 {
-            let (model, count) = (self.model, rowCount)
-            rows.withUnsafeBufferPointer { input in
-                scores.withUnsafeMutableBufferPointer { output in
-                    model.score(rows: input, rowCount: count, into: output)
+            if cachedScoring != nil {
+                cachedScoring!.score(
+                    model: model, rows: rows, rowCount: rowCount, keyRanges: keyRanges, keys: keys, tokens: rowTokens,
+                    scores: &scores, cached: &cached)
+            } else {
+                let (model, count) = (self.model, rowCount)
+                rows.withUnsafeBufferPointer { input in
+                    scores.withUnsafeMutableBufferPointer { output in
+                        model.score(rows: input, rowCount: count, into: output)
+                    }
                 }
             }
             stats.batches.add(1, ordering: .relaxed)
@@ -116,11 +150,11 @@ struct Batcher {
                     if score >= configuration.decisionThreshold { stats.flagged.add(1, ordering: .relaxed) }
                     outgoing = ScoredRecord.make(
                         input: item.record, id: id, score: score, threshold: configuration.decisionThreshold,
-                        model: identity, topic: topics.output)
+                        model: identity, cached: cached[r], topic: topics.output)
                 } else {
                     outgoing = ScoredRecord.make(
                         input: item.record, id: id, probabilities: rowScores, classes: classes,
-                        model: identity, topic: topics.output)
+                        model: identity, cached: false, topic: topics.output)
                 }
             case .deadLetter(let error):
                 stats.recordDeadLetter(error.reason)
@@ -135,6 +169,9 @@ struct Batcher {
         }
         items.removeAll(keepingCapacity: true)
         rows.removeAll(keepingCapacity: true)
+        keyRanges.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
+        rowTokens.removeAll(keepingCapacity: true)
         rowCount = 0
     }
 }

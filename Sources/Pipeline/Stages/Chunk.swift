@@ -23,4 +23,8 @@ struct DecodedChunk: Sendable {
     var outcomes: [Outcome]
     /// `rowCount × inputCount` floats, row-major.
     var rows: [Float]
+    /// Each row's score-cache key as a range of `keys` (nil: not cacheable), when the
+    /// pipeline has a cache.
+    var keyRanges: [Range<Int>?] = []
+    var keys: [UInt8] = []
 }

@@ -8,6 +8,9 @@ import KafkaBridge
 struct DecodeWorker: Sendable {
     let decoder: EventDecoder
     let intake: IntakeQueue
+    /// Make each row's score-cache key: from the decoder's key fields, or (without them) a
+    /// hash of the row.
+    let cacheKeys: Bool
 
     /// Runs until the intake queue is closed and empty.
     func run() {
@@ -23,6 +26,9 @@ struct DecodeWorker: Sendable {
         outcomes.reserveCapacity(chunk.records.count)
         var rowCount = 0
         var scratch = EventDecoder.Scratch(for: decoder)
+        var keys: [UInt8] = []
+        var keyRanges: [Range<Int>?] = []
+        let rowHashKeys = decoder.spec.keyFields.isEmpty
         rows.withUnsafeMutableBufferPointer { buffer in
             for record in chunk.records {
                 let row = UnsafeMutableBufferPointer(rebasing: buffer[(rowCount * width)..<((rowCount + 1) * width)])
@@ -30,6 +36,18 @@ struct DecodeWorker: Sendable {
                 switch result {
                 case .success(let id):
                     outcomes.append(.row(rowCount, id: id))
+                    if cacheKeys {
+                        let start = keys.count
+                        if rowHashKeys {
+                            CacheKey.appendRowHash(UnsafeBufferPointer(row), to: &keys)
+                            keyRanges.append(start..<keys.count)
+                        } else if let key = scratch.key {
+                            keys += key
+                            keyRanges.append(start..<keys.count)
+                        } else {
+                            keyRanges.append(nil)
+                        }
+                    }
                     rowCount += 1
                 case .failure(let error):
                     outcomes.append(.deadLetter(error))
@@ -38,6 +56,7 @@ struct DecodeWorker: Sendable {
         }
         rows.removeLast((chunk.records.count - rowCount) * width)
         return DecodedChunk(
-            sequence: chunk.sequence, records: chunk.records, tokens: chunk.tokens, outcomes: outcomes, rows: rows)
+            sequence: chunk.sequence, records: chunk.records, tokens: chunk.tokens, outcomes: outcomes, rows: rows,
+            keyRanges: keyRanges, keys: keys)
     }
 }

@@ -4,22 +4,24 @@ import KafkaBridge
 /// Builds the output record for a scored event.
 ///
 /// Value, for a binary or regression model:
-/// `{"id":…,"key":…,"score":…,"decision":"flag"|"pass","model":"name@version"}`;
+/// `{"id":…,"key":…,"score":…,"decision":"flag"|"pass","model":"name@version","cached":false}`;
 /// for a multi-class model, the most probable class, its probability, and every class's:
 /// `{"id":…,"key":…,"score":0.71,"class":"high","scores":{"low":0.09,"medium":0.2,"high":0.71},"model":…}`.
-/// Key: the input key, unchanged; headers: `streamscore.source.{topic,partition,offset}`
-/// and `streamscore.model`.
+/// `cached` says whether the score came from the score cache. Key: the input key, unchanged;
+/// headers: `streamscore.source.{topic,partition,offset}`, `streamscore.model` and
+/// `streamscore.cached`.
 enum ScoredRecord {
     static func make(
-        input: KafkaRecord, id: EventID?, score: Float, threshold: Float, model: String, topic: String
+        input: KafkaRecord, id: EventID?, score: Float, threshold: Float, model: String, cached: Bool, topic: String
     ) -> OutgoingRecord {
         var json = opening(input, id: id)
         json += ",\"score\":\(score),\"decision\":\"\(score >= threshold ? "flag" : "pass")\""
-        return closing(json, input: input, model: model, topic: topic)
+        return closing(json, input: input, model: model, cached: cached, topic: topic)
     }
 
     static func make(
-        input: KafkaRecord, id: EventID?, probabilities: ArraySlice<Float>, classes: [String], model: String, topic: String
+        input: KafkaRecord, id: EventID?, probabilities: ArraySlice<Float>, classes: [String], model: String, cached: Bool,
+        topic: String
     ) -> OutgoingRecord {
         precondition(probabilities.count == classes.count && !classes.isEmpty, "one probability per class")
         let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
@@ -33,7 +35,7 @@ enum ScoredRecord {
             json += ":\(p)"
         }
         json += "}"
-        return closing(json, input: input, model: model, topic: topic)
+        return closing(json, input: input, model: model, cached: cached, topic: topic)
     }
 
     private static func opening(_ input: KafkaRecord, id: EventID?) -> String {
@@ -56,13 +58,14 @@ enum ScoredRecord {
         return json
     }
 
-    private static func closing(_ body: String, input: KafkaRecord, model: String, topic: String) -> OutgoingRecord {
+    private static func closing(_ body: String, input: KafkaRecord, model: String, cached: Bool, topic: String) -> OutgoingRecord {
         var json = body
         json += ",\"model\":"
         JSONWriter.appendString(model, to: &json)
-        json += "}"
+        json += cached ? ",\"cached\":true}" : ",\"cached\":false}"
         var headers = SourceHeaders.of(input)
         headers.append(KafkaHeader(Header.model, model))
+        headers.append(KafkaHeader(Header.cached, cached ? "true" : "false"))
         return OutgoingRecord(topic: topic, key: input.key, value: Array(json.utf8), headers: headers)
     }
 }
@@ -74,6 +77,7 @@ public enum Header {
     public static let sourceOffset = "streamscore.source.offset"
     public static let sourceTimestamp = "streamscore.source.timestamp"
     public static let model = "streamscore.model"
+    public static let cached = "streamscore.cached"
     public static let errorReason = "streamscore.error.reason"
     public static let errorField = "streamscore.error.field"
     public static let errorMessage = "streamscore.error.message"

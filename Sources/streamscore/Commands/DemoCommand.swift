@@ -39,10 +39,17 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Preprocessing worker threads.")
     var workers = 2
 
+    @Option(help: ArgumentHelp("Redis for the score cache (default: the in-process tier alone). Example: redis://127.0.0.1:6379", valueName: "redis://[user:password@]host:port[/db]"))
+    var redis: String?
+
+    @Option(name: .customLong("repeat-ratio"), help: ArgumentHelp("Fraction of events that repeat an earlier card, merchant and amount (what the score cache serves).", valueName: "r"))
+    var repeatRatio = 0.3
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("Log level on stderr.", valueName: "level"))
     var logLevel = "warning"
 
     func validate() throws {
+        guard (0...1).contains(repeatRatio) else { throw ValidationError("--repeat-ratio must be within 0...1") }
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
         guard rate > 0 else { throw ValidationError("--rate must be positive") }
         guard partitions > 0, workers > 0 else { throw ValidationError("--partitions and --workers must be positive") }
@@ -52,6 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = LogSetup.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .warning)
         var loader = ConfigLoader()
         loader.set("model.path", model, flag: "--model")
+        if let redis { loader.set("cache.redis_url", redis, flag: "--redis") }
         let settings: Settings
         do {
             settings = try Settings(loader)
@@ -83,10 +91,16 @@ struct DemoCommand: AsyncParsableCommand {
         }
         Terminal.out("StreamScore demo: mock Kafka cluster at \(broker.bootstrapServers), \(partitions) partitions")
         Terminal.out("  \(topics.input) -> model \(pipeline.model.identity) (\(pipeline.model.inputCount) inputs) -> \(topics.output); bad events -> \(topics.deadLetter)")
-        Terminal.out("  producing \(Int(rate)) events/s for \(duration) s; Ctrl-C stops early")
+        Terminal.out("  producing \(Int(rate)) events/s for \(duration) s, \(Int(repeatRatio * 100))% repeated; Ctrl-C stops early")
+        switch config.cache {
+        case nil: Terminal.out("  score cache: off (cache.mode bypass)")
+        case let cache? where cache.redis == nil:
+            Terminal.out("  score cache: the in-process tier alone (no Redis; --redis redis://host:port to add one)")
+        case let cache?: Terminal.out("  score cache: in-process tier, then Redis at \(cache.redis!)")
+        }
         let console = DemoConsole(
             pipeline: pipeline, producer: try LoadProducer(bootstrapServers: broker.bootstrapServers),
-            topic: topics.input, rate: rate, duration: duration, malformedRatio: malformedRatio)
+            topic: topics.input, rate: rate, duration: duration, malformedRatio: malformedRatio, repeatRatio: repeatRatio)
         try await WorkerRun(pipeline: pipeline, logger: logger, extraServices: [console]).run()
         console.printSummary()
         console.close()

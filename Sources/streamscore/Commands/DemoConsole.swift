@@ -12,9 +12,14 @@ final class DemoConsole: Service, Sendable {
     private let rate: Double
     private let duration: Double
     private let malformedRatio: Double
+    private let repeatRatio: Double
     private let summary = SummaryBox()
 
-    init(pipeline: ScoringPipeline, producer: LoadProducer, topic: String, rate: Double, duration: Double, malformedRatio: Double) {
+    init(
+        pipeline: ScoringPipeline, producer: LoadProducer, topic: String, rate: Double, duration: Double, malformedRatio: Double,
+        repeatRatio: Double
+    ) {
+        self.repeatRatio = repeatRatio
         self.pipeline = pipeline
         self.producer = producer
         self.topic = topic
@@ -24,7 +29,8 @@ final class DemoConsole: Service, Sendable {
     }
 
     func run() async throws {
-        let (producer, topic, rate, malformedRatio, summary) = (self.producer, self.topic, self.rate, self.malformedRatio, self.summary)
+        let (producer, topic, rate, malformedRatio, repeatRatio, summary) =
+            (self.producer, self.topic, self.rate, self.malformedRatio, self.repeatRatio, self.summary)
         // Start the load once the worker owns its partitions, so the first seconds' latency
         // measures scoring, not the group forming (the mock cluster delays a new group's
         // first rebalance by 3 s).
@@ -34,7 +40,7 @@ final class DemoConsole: Service, Sendable {
         }
         Terminal.out("  partitions assigned; producing")
         Thread.detachNewThread {
-            let generator = TransactionGenerator(seed: 42, keys: 50_000, malformedRatio: malformedRatio)
+            let generator = TransactionGenerator(seed: 42, keys: 50_000, repeatRatio: repeatRatio, malformedRatio: malformedRatio)
             let result = try? producer.produce(topic: topic, count: nil, rate: rate, generator: generator)
             summary.value.withLock { $0 = result }
         }
@@ -51,9 +57,9 @@ final class DemoConsole: Service, Sendable {
                 let seconds = (now - last.at).inSeconds
                 let latency = stats.takeLatencyWindow().interval
                 Terminal.out(String(
-                    format: "t=%3.0fs  in %6.0f/s  out %6.0f/s  e2e p50 %6.1f ms  p99 %6.1f ms  batch %5.1f rows  flagged %5d  dead letters %4d  intake %5d",
+                    format: "t=%3.0fs  in %6.0f/s  out %6.0f/s  e2e p50 %6.1f ms  p99 %6.1f ms  batch %5.1f rows  cache hits %3.0f%%  flagged %5d  dead letters %4d  intake %5d",
                     (now - started).inSeconds, Double(consumed - last.consumed) / seconds, Double(out - last.out) / seconds,
-                    latency.p50, latency.p99, self.meanBatchRows, stats.flagged.load(ordering: .relaxed),
+                    latency.p50, latency.p99, self.meanBatchRows, self.cacheHitPercent, stats.flagged.load(ordering: .relaxed),
                     stats.deadLettersAcknowledged.load(ordering: .relaxed), self.pipeline.intakeDepth.current))
                 last = (consumed, out, now)
                 if now - started < .milliseconds(2_500) && now - started >= .milliseconds(1_500) {
@@ -70,6 +76,13 @@ final class DemoConsole: Service, Sendable {
     private var meanBatchRows: Double {
         let batches = pipeline.stats.batches.load(ordering: .relaxed)
         return batches == 0 ? 0 : Double(pipeline.stats.batchRows.load(ordering: .relaxed)) / Double(batches)
+    }
+
+    private var cacheHitPercent: Double {
+        let s = pipeline.stats
+        let hits = s.cacheHits.load(ordering: .relaxed)
+        let all = hits + s.cacheMisses.load(ordering: .relaxed) + s.cacheBypassed.load(ordering: .relaxed) + s.cacheErrors.load(ordering: .relaxed)
+        return all == 0 ? 0 : 100 * Double(hits) / Double(all)
     }
 
     /// Stops the load producer's delivery thread.
@@ -89,6 +102,11 @@ final class DemoConsole: Service, Sendable {
         Terminal.out(String(format: "  e2e latency     p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%llu events after the first 2 s)", total.p50, total.p99, total.max, total.count))
         Terminal.out(String(format: "  batches         %d, mean %.1f rows", stats.batches.load(ordering: .relaxed), meanBatchRows))
         Terminal.out("  back-pressure   \(stats.pauses.load(ordering: .relaxed)) pauses")
+        Terminal.out(String(
+            format: "  score cache     %.0f%% hits (%d hits, %d misses, %d errors, %d bypassed), %d Redis reads, %d writes",
+            cacheHitPercent, stats.cacheHits.load(ordering: .relaxed), stats.cacheMisses.load(ordering: .relaxed),
+            stats.cacheErrors.load(ordering: .relaxed), stats.cacheBypassed.load(ordering: .relaxed),
+            stats.redisReads.load(ordering: .relaxed), stats.redisWrites.load(ordering: .relaxed)))
     }
 }
 

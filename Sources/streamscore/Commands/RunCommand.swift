@@ -35,6 +35,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("idle-exit"), help: ArgumentHelp("Stop gracefully after this many seconds with no input and nothing in flight (for scripts and tests).", valueName: "seconds"))
     var idleExit: Double?
 
+    @Option(help: ArgumentHelp("Redis for the score cache (overrides cache.redis_url; STREAMSCORE_REDIS_URL). Example: redis://:secret@cache:6379/0", valueName: "redis://[user:password@]host:port[/db]"))
+    var redis: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("Overrides logging.level (trace, debug, info, notice, warning, error).", valueName: "level"))
     var logLevel: String?
 
@@ -45,6 +48,7 @@ struct RunCommand: AsyncParsableCommand {
             if let bootstrap { loader.set("kafka.bootstrap_servers", bootstrap, flag: "--bootstrap") }
             if let group { loader.set("kafka.group_id", group, flag: "--group") }
             if let logLevel { loader.set("logging.level", logLevel, flag: "--log-level") }
+            if let redis { loader.set("cache.redis_url", redis, flag: "--redis") }
             settings = try Settings(loader)
         } catch {
             Terminal.err("streamscore: \(error)")

@@ -97,7 +97,8 @@ struct ConfigLoader {
     }
 
     private mutating func readEnvironment(_ environment: [String: String]) throws(ConfigError) {
-        let known = Dictionary(uniqueKeysWithValues: ConfigSchema.keys.map { (ConfigSchema.environmentName($0.path), $0) })
+        var known = Dictionary(uniqueKeysWithValues: ConfigSchema.keys.map { (ConfigSchema.environmentName($0.path), $0) })
+        for (alias, path) in ConfigSchema.environmentAliases { known[alias] = ConfigSchema.key(path) }
         for (name, raw) in environment where name.hasPrefix("STREAMSCORE_") {
             guard let key = known[name] else {
                 throw ConfigError(key: name, reason: "environment variable does not match any configuration key")
@@ -124,6 +125,12 @@ struct ConfigLoader {
     }
 
     // MARK: typed access; each error names the key
+
+    /// A string that may be empty (meaning: not set).
+    func optionalString(_ path: String) -> String? {
+        guard case .scalar(let s)? = values[path], !s.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        return s.trimmingCharacters(in: .whitespaces)
+    }
 
     func string(_ path: String) throws(ConfigError) -> String {
         guard case .scalar(let s)? = values[path], !s.isEmpty else {

@@ -41,6 +41,16 @@ enum ConfigSchema {
         Key(path: "features.max_event_bytes", kind: .integer(minimum: 64), defaultValue: .scalar("1048576")),
         Key(path: "features.max_depth", kind: .integer(minimum: 1), defaultValue: .scalar("64")),
         Key(path: "features.numbers_in_strings", kind: .boolean, defaultValue: .scalar("false")),
+        Key(path: "cache.mode", kind: .string, defaultValue: .scalar("read_write")),
+        Key(path: "cache.redis_url", kind: .string, defaultValue: .scalar("")),
+        Key(path: "cache.key_fields", kind: .stringList, defaultValue: .list(["card_id", "merchant", "amount"])),
+        Key(path: "cache.prefix", kind: .string, defaultValue: .scalar("streamscore")),
+        Key(path: "cache.ttl_ms", kind: .integer(minimum: 1), defaultValue: .scalar("3600000")),
+        Key(path: "cache.local_capacity", kind: .integer(minimum: 0), defaultValue: .scalar("100000")),
+        Key(path: "cache.local_ttl_ms", kind: .integer(minimum: 1), defaultValue: .scalar("60000")),
+        Key(path: "cache.timeout_ms", kind: .integer(minimum: 1), defaultValue: .scalar("20")),
+        Key(path: "cache.breaker_failures", kind: .integer(minimum: 1), defaultValue: .scalar("3")),
+        Key(path: "cache.breaker_open_ms", kind: .integer(minimum: 1), defaultValue: .scalar("2000")),
         Key(path: "pipeline.workers", kind: .integer(minimum: 1), defaultValue: .scalar("2")),
         Key(path: "pipeline.intake_capacity", kind: .integer(minimum: 2), defaultValue: .scalar("10000")),
         Key(path: "pipeline.intake_resume_below", kind: .integer(minimum: 0), defaultValue: .scalar("5000")),
@@ -65,6 +75,9 @@ enum ConfigSchema {
     static func environmentName(_ path: String) -> String {
         "STREAMSCORE_" + path.uppercased().replacingOccurrences(of: ".", with: "_")
     }
+
+    /// Shorter environment names some keys also answer to.
+    static let environmentAliases = ["STREAMSCORE_REDIS_URL": "cache.redis_url"]
 }
 
 /// A raw configuration value before typing.

@@ -2,6 +2,7 @@ import Features
 import Inference
 import Logging
 import Pipeline
+import RedisBridge
 
 /// The typed result of configuration loading: what the worker needs to start.
 struct Settings {
@@ -21,6 +22,15 @@ struct Settings {
                 output: try config.string("topics.output"),
                 deadLetter: try config.string("topics.dead_letter")),
             features: try Self.features(config))
+        p.cache = try Self.cache(config)
+        if p.cache != nil && p.features.format == .json {
+            p.features.keyFields = try config.list("cache.key_fields")
+            do {
+                _ = try EventDecoder(spec: p.features)
+            } catch {
+                throw ConfigError(key: "cache.\(error.path)", reason: error.reason)
+            }
+        }
         p.consumerProperties = config.properties("kafka.consumer")
         p.producerProperties = config.properties("kafka.producer")
         p.workers = try config.integer("pipeline.workers")
@@ -58,6 +68,32 @@ struct Settings {
             throw ConfigError(key: "logging.level", reason: "expected one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
         }
         logLevel = parsed
+    }
+
+    /// The score cache (nil in `bypass` mode).
+    static func cache(_ config: ConfigLoader) throws(ConfigError) -> ScoreCache.Configuration? {
+        let modeName = try config.string("cache.mode")
+        guard let mode = ScoreCache.Configuration.Mode(rawValue: modeName) else {
+            let modes = ScoreCache.Configuration.Mode.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigError(key: "cache.mode", reason: "expected one of \(modes); got '\(modeName)'")
+        }
+        guard mode != .bypass else { return nil }
+        var cache = ScoreCache.Configuration(mode: mode)
+        if let url = config.optionalString("cache.redis_url") {
+            do {
+                cache.redis = try RedisURL(parsing: url)
+            } catch {
+                throw ConfigError(key: "cache.redis_url", reason: error.reason)
+            }
+        }
+        cache.prefix = try config.string("cache.prefix")
+        cache.ttl = .milliseconds(try config.integer("cache.ttl_ms"))
+        cache.localCapacity = try config.integer("cache.local_capacity")
+        cache.localTTL = .milliseconds(try config.integer("cache.local_ttl_ms"))
+        cache.timeout = .milliseconds(try config.integer("cache.timeout_ms"))
+        cache.failureThreshold = try config.integer("cache.breaker_failures")
+        cache.openDuration = .milliseconds(try config.integer("cache.breaker_open_ms"))
+        return cache
     }
 
     /// The feature spec, compiled once here so a bad one stops start-up naming its key.

@@ -1,0 +1,119 @@
+import Inference
+import Logging
+import RedisBridge
+
+/// The batcher's score cache step: a batch's keys are deduplicated, looked up once (the
+/// local tier, then one `MGET` for the rest), only the misses are scored (a key repeated in
+/// the batch is scored once), and the new scores are written back (one pipelined `SET … PX`
+/// per flush) once their outputs are acknowledged (`CacheWriteback`).
+///
+/// Created on, and used only by, the batcher thread, which owns the Redis connection.
+struct CachedScoring {
+    let cache: ScoreCache
+    let writeback: CacheWriteback
+    let stats: PipelineStats
+    private var lastCounters = ScoreCache.Counters()
+    private var compactRows: [Float] = []
+    private var compactScores: [Float] = []
+
+    init(configuration: ScoreCache.Configuration, model: String, featureSpec: String, writeback: CacheWriteback, stats: PipelineStats, logger: Logger) {
+        self.writeback = writeback
+        self.stats = stats
+        self.cache = ScoreCache(configuration: configuration, model: model, featureSpec: featureSpec) { state in
+            stats.breakerState.store(state == .closed ? 0 : state == .open ? 1 : 2, ordering: .relaxed)
+            switch state {
+            case .open: logger.warning("score cache: Redis failing; scoring without it", metadata: ["breaker": "open"])
+            case .halfOpen: logger.info("score cache: probing Redis", metadata: ["breaker": "half_open"])
+            case .closed: logger.notice("score cache: Redis back", metadata: ["breaker": "closed"])
+            }
+        }
+    }
+
+    /// Scores `rowCount` rows into `scores`, from the cache where it can; `cached[r]` says
+    /// which came from it. Rows without a key (nil range) are always scored.
+    mutating func score(
+        model: any Model, rows: [Float], rowCount: Int, keyRanges: [Range<Int>?], keys: [UInt8], tokens: [UInt64],
+        scores: inout [Float], cached: inout [Bool]
+    ) {
+        let width = model.inputCount
+        var uniqueIndex: [ArraySlice<UInt8>: Int] = [:]
+        var uniqueKeys: [[UInt8]] = []
+        var rowUnique = [Int](repeating: -1, count: rowCount)
+        for r in 0..<rowCount {
+            guard let range = keyRanges[r] else { continue }
+            let key = keys[range]
+            if let u = uniqueIndex[key] {
+                rowUnique[r] = u
+            } else {
+                rowUnique[r] = uniqueKeys.count
+                uniqueIndex[key] = uniqueKeys.count
+                uniqueKeys.append(Array(key))
+            }
+        }
+        let found = cache.lookup(uniqueKeys)
+        // One row per key that missed (and every row without a key) goes to the model.
+        var scoredAt = [Int](repeating: -1, count: uniqueKeys.count)
+        var toScore: [Int] = []
+        for r in 0..<rowCount {
+            let u = rowUnique[r]
+            if u < 0 {
+                toScore.append(r)
+            } else if found[u] == nil && scoredAt[u] < 0 {
+                scoredAt[u] = toScore.count
+                toScore.append(r)
+            }
+        }
+        compactRows.removeAll(keepingCapacity: true)
+        for r in toScore { compactRows += rows[(r * width)..<((r + 1) * width)] }
+        if compactScores.count < toScore.count { compactScores = [Float](repeating: 0, count: toScore.count) }
+        if !toScore.isEmpty {
+            let count = toScore.count
+            compactRows.withUnsafeBufferPointer { input in
+                compactScores.withUnsafeMutableBufferPointer { output in model.score(rows: input, rowCount: count, into: output) }
+            }
+        }
+        var position = 0
+        var newTokens: [UInt64] = []
+        for r in 0..<rowCount {
+            let u = rowUnique[r]
+            if u < 0 {
+                while toScore[position] != r { position += 1 }
+                scores[r] = compactScores[position]
+                cached[r] = false
+            } else if let hit = found[u] {
+                scores[r] = hit
+                cached[r] = true
+            } else {
+                scores[r] = compactScores[scoredAt[u]]
+                cached[r] = false
+                newTokens.append(tokens[r])
+            }
+        }
+        let entries = uniqueKeys.indices.compactMap { u -> (key: [UInt8], score: Float)? in
+            scoredAt[u] >= 0 && compactScores[scoredAt[u]].isFinite ? (uniqueKeys[u], compactScores[scoredAt[u]]) : nil
+        }
+        writeback.register(tokens: newTokens, entries: entries)
+        publish()
+    }
+
+    /// Writes the scores whose outputs are acknowledged (one pipelined write, if any).
+    mutating func flushWrites() {
+        let ready = writeback.takeReady()
+        guard !ready.isEmpty else { return }
+        cache.store(ready)
+        publish()
+    }
+
+    /// Copies the cache's counters into the pipeline's stats.
+    private mutating func publish() {
+        let c = cache.counters
+        stats.cacheHits.add(c.hits - lastCounters.hits, ordering: .relaxed)
+        stats.cacheMisses.add(c.misses - lastCounters.misses, ordering: .relaxed)
+        stats.cacheErrors.add(c.errors - lastCounters.errors, ordering: .relaxed)
+        stats.cacheBypassed.add(c.bypassed - lastCounters.bypassed, ordering: .relaxed)
+        stats.redisReads.add(c.redisReads - lastCounters.redisReads, ordering: .relaxed)
+        stats.redisWrites.add(c.redisWrites - lastCounters.redisWrites, ordering: .relaxed)
+        stats.redisRoundTripMicros.store(Int(c.lastRoundTrip * 1e6), ordering: .relaxed)
+        lastCounters = c
+    }
+}

@@ -1,0 +1,150 @@
+import Features
+import Foundation
+import Inference
+import KafkaBridge
+import Pipeline
+import RedisBridge
+import Synchronization
+import Testing
+
+/// The score cache inside the worker: a real `redis-server`, the mock cluster.
+@Suite("Score cache in the pipeline", .serialized)
+struct PipelineCacheTests {
+    /// Counts the rows the model actually scores.
+    final class CountingModel: Model {
+        let inner: any Model
+        let rows = Atomic<Int>(0)
+        let delay: Double
+        init(_ inner: any Model, delay: Double = 0) { (self.inner, self.delay) = (inner, delay) }
+        var name: String { inner.name }
+        var version: String { inner.version }
+        var inputCount: Int { inner.inputCount }
+        var inputNames: [String]? { inner.inputNames }
+        var summary: ModelSummary { inner.summary }
+        func score(rows: UnsafeBufferPointer<Float>, rowCount: Int, into scores: UnsafeMutableBufferPointer<Float>) {
+            self.rows.add(rowCount, ordering: .relaxed)
+            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+            inner.score(rows: rows, rowCount: rowCount, into: scores)
+        }
+    }
+
+    static func cacheConfiguration(_ url: String?) throws -> ScoreCache.Configuration {
+        var c = ScoreCache.Configuration(redis: try url.map { try RedisURL(parsing: $0) })
+        c.localCapacity = 0  // Redis alone, so its traffic is what the test counts
+        c.timeout = .milliseconds(50)
+        c.failureThreshold = 2
+        c.openDuration = .milliseconds(300)
+        return c
+    }
+
+    static func calls(_ command: String, _ server: RedisServer) throws -> Int {
+        let admin = RedisConnection(url: try RedisURL(parsing: server.url))
+        guard case .string(let text) = try admin.command(["INFO", "commandstats"]) else { return -1 }
+        let line = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_\(command):") }
+        guard let line, let calls = line.split(separator: "=").dropFirst().first?.split(separator: ",").first else { return 0 }
+        return Int(calls) ?? -1
+    }
+
+    @Test("90% repeated keys: each input one output, cached ones flagged and equal, repeats in a batch scored once, one MGET and at most one write per batch")
+    func repeatedKeys() throws {
+        let server = try RedisServer()
+        let setup = try PipelineTests.Setup(partitions: 2)
+        let model = CountingModel(try ModelLoader.load(path: PipelineTests.modelPath))
+        let written = try EventWriter(bootstrap: setup.bootstrap)
+            .write(4_000, to: setup.input, generator: TransactionGenerator(seed: 3, keys: 1_000, repeatRatio: 0.9))
+        let pipeline = try setup.pipeline(model: model) { c in
+            c.cache = try? Self.cacheConfiguration(server.url)
+            c.features.keyFields = ["card_id", "merchant", "amount"]
+        }
+        try pipeline.start()
+        guard case .stopped? = PipelineTests().drain(pipeline, count: 4_000) else {
+            Issue.record("pipeline did not stop cleanly")
+            return
+        }
+        let outputs = try setup.reader.readAll(setup.output, partitions: 2)
+        #expect(outputs.count == 4_000)
+        var byKey: [String: Float] = [:]
+        var cachedCount = 0
+        let decoder = EventDecoder(numericFields: PipelineTests.fields)
+        var rowsByID: [String: [Float]] = [:]
+        for w in written {
+            let r = try decoder.decode(w.event.value).get()
+            rowsByID[r.id!] = r.row
+        }
+        for output in outputs {
+            let json = output.json
+            let cached = try #require(json["cached"] as? Bool)
+            #expect(output.text(Header.cached) == (cached ? "true" : "false"))
+            let score = try #require((json["score"] as? NSNumber)?.floatValue)
+            let id = try #require(json["id"] as? String)
+            #expect(abs(score - model.inner.score([rowsByID[id]!])[0]) <= 1e-6, "repeats are the same transaction: same score")
+            if cached { cachedCount += 1 }
+            let key = "\(json["key"] as? String ?? "")"
+            byKey[key] = score
+        }
+        let stats = pipeline.stats
+        let scored = model.rows.load(ordering: .relaxed)
+        #expect(cachedCount > 2_000, "most repeats come from the cache: \(cachedCount)")
+        // Every distinct key is scored at least once; a cached row is not scored; and a key
+        // repeated within one batch is scored once for all its rows.
+        let distinct = Set(written.map { w -> String in
+            let json = (try? JSONSerialization.jsonObject(with: Data(w.event.value))) as? [String: Any] ?? [:]
+            return "\(json["card_id"] ?? "")|\(json["merchant"] ?? "")|\(json["amount"] ?? "")"
+        }).count
+        #expect(scored >= distinct && scored <= 4_000 - cachedCount, "scored \(scored), distinct \(distinct), cached \(cachedCount)")
+        #expect(scored < 4_000 - cachedCount, "some repeats fell in the same batch and were scored once")
+        #expect(stats.cacheHits.load(ordering: .relaxed) + stats.cacheMisses.load(ordering: .relaxed) <= 4_000)
+        let reads = stats.redisReads.load(ordering: .relaxed), writes = stats.redisWrites.load(ordering: .relaxed)
+        #expect(try Self.calls("mget", server) == reads)
+        #expect(reads <= stats.batches.load(ordering: .relaxed), "at most one read per batch")
+        #expect(writes <= stats.batches.load(ordering: .relaxed) + 1, "at most one write per batch")
+        #expect(try Self.calls("set", server) >= 1)
+    }
+
+    @Test("Redis killed mid-stream: nothing lost, the breaker opens, scoring goes on; Redis back: hits resume")
+    func redisGoesAway() throws {
+        let server = try RedisServer()
+        let setup = try PipelineTests.Setup(partitions: 1)
+        let model = CountingModel(try ModelLoader.load(path: PipelineTests.modelPath), delay: 0.002)
+        let writer = EventWriter(bootstrap: setup.bootstrap)
+        let pipeline = try setup.pipeline(model: model) { c in
+            c.cache = try? Self.cacheConfiguration(server.url)
+            c.features.keyFields = ["card_id", "merchant", "amount"]
+            c.batchMaxRows = 32
+        }
+        try pipeline.start()
+        var generator = TransactionGenerator(seed: 4, keys: 200, repeatRatio: 0.9)
+        func send(_ n: Int) throws {
+            let events = (0..<n).map { _ in generator.next(timestamp: Int64(Date().timeIntervalSince1970 * 1000)) }
+            _ = try writer.write(events, to: setup.input)
+        }
+        let stats = pipeline.stats
+        func acknowledged() -> Int { stats.outputsAcknowledged.load(ordering: .relaxed) }
+        try send(1_000)
+        #expect(eventually(timeout: .seconds(60)) { acknowledged() >= 1_000 })
+        let hitsBefore = stats.cacheHits.load(ordering: .relaxed)
+        #expect(hitsBefore > 0)
+
+        server.kill()
+        try send(1_000)
+        #expect(eventually(timeout: .seconds(60)) { acknowledged() >= 2_000 }, "scoring goes on without Redis")
+        #expect(stats.breakerState.load(ordering: .relaxed) != 0 || stats.cacheBypassed.load(ordering: .relaxed) > 0)
+        #expect(stats.cacheErrors.load(ordering: .relaxed) > 0)
+
+        try server.start()
+        Thread.sleep(forTimeInterval: 0.5)  // past the breaker's open time
+        let readsBefore = stats.redisReads.load(ordering: .relaxed)
+        try send(1_000)
+        #expect(eventually(timeout: .seconds(60)) { acknowledged() >= 3_000 })
+        #expect(stats.redisReads.load(ordering: .relaxed) > readsBefore, "Redis is read again")
+        #expect(stats.breakerState.load(ordering: .relaxed) == 0, "the breaker closed")
+        pipeline.requestStop()
+        guard case .stopped? = pipeline.waitForOutcome(until: .now + .seconds(60)) else {
+            Issue.record("pipeline did not stop cleanly")
+            return
+        }
+        let outputs = try setup.reader.readAll(setup.output, partitions: 1)
+        #expect(outputs.count == 3_000, "no record lost")
+        #expect(Set(outputs.map { $0.source!.offset }).count == 3_000)
+    }
+}
