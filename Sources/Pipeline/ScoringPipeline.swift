@@ -110,15 +110,23 @@ public final class ScoringPipeline: Sendable {
                 configuration: configuration, writeback: writeback, logger: logger)
             batcher.run()
         }
+        var cacheWriter: NamedThread?
+        if let cache = configuration.cache, cache.redis != nil, cache.mode == .readWrite || cache.mode == .writeOnly,
+           model.outputCount == 1 {
+            cacheWriter = CacheWriter.start(
+                configuration: cache, model: model.identity, featureSpec: CacheKey.hash(describing: configuration.features.inputs),
+                writeback: writeback, stats: stats, logger: logger)
+        }
         let pollLoop = self.pollLoop
         let consumer = self.consumer
         let tracker = self.tracker
+        let writer = cacheWriter
         _ = NamedThread("streamscore.kafka.poll") {
             pollLoop.run()
             let sequence = ShutdownSequence(
                 consumer: consumer, producer: producer, intake: intake, tracker: tracker, pollLoop: pollLoop,
                 control: control, stats: stats, logger: logger, deadline: .now + configuration.shutdownTimeout)
-            sequence.run(workers: workers, batcher: batcher)
+            sequence.run(workers: workers, batcher: batcher, cacheWriter: writer, writeback: writeback)
         }
         logger.info("pipeline started", metadata: [
             "input": "\(configuration.topics.input)", "output": "\(configuration.topics.output)",

@@ -151,6 +151,14 @@ public final class ScoreCache {
         return scores
     }
 
+    /// Remembers scores in the local tier only (at once: it lives and dies with this
+    /// process, so a score whose output then fails to send, which stops the worker, goes
+    /// with it).
+    public func storeLocally(_ entries: [(key: [UInt8], score: Float)]) {
+        guard writes || reads else { return }
+        for (key, score) in entries { local.set(key, score) }
+    }
+
     /// Remembers scores: in the local tier, and in Redis with one pipelined `SET … PX`.
     public func store(_ entries: [(key: [UInt8], score: Float)]) {
         guard writes, !entries.isEmpty else { return }

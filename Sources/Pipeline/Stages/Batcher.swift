@@ -75,7 +75,6 @@ struct Batcher {
                 add(chunk)
                 if items.isEmpty { deadline = nil }
             case .timedOut:
-                cachedScoring?.flushWrites()
                 if let d = deadline, ContinuousClock.now >= d {
                     flush()
                     deadline = nil
@@ -114,7 +113,6 @@ struct Batcher {
     /// Scores the batch with one model call and sends every item in order.
     private mutating func flush() {
         guard !items.isEmpty else { return }
-        cachedScoring?.flushWrites()
         if rowCount > 0 {
             if cachedScoring != nil {
                 cachedScoring!.score(

@@ -6,7 +6,7 @@ import Synchronization
 /// send never leaves a cached score behind.
 ///
 /// The batcher registers each batch's new scores with the tracker tokens of their outputs;
-/// the delivery thread reports each acknowledgement; the batcher takes what is ready.
+/// the delivery thread reports each acknowledgement; the cache writer takes what is ready.
 final class CacheWriteback: Sendable {
     private struct Pending {
         var remaining: Int
@@ -21,6 +21,25 @@ final class CacheWriteback: Sendable {
     }
 
     private let state = Mutex(State())
+    private let readySignal = ConditionLock(false)
+    private let closed = Atomic<Bool>(false)
+
+    /// No more batches will be registered; the writer drains and stops.
+    func close() {
+        closed.store(true, ordering: .releasing)
+        readySignal.withLock { $0 = true }
+    }
+
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    /// Waits until something is ready (or closed), at most `timeout`.
+    func waitForReady(timeout: Duration) {
+        _ = readySignal.wait(until: .now + timeout) { (ready: inout Bool) -> Bool? in
+            guard ready else { return nil }
+            ready = false
+            return true
+        }
+    }
 
     /// Holds `entries` until every output with one of `tokens` is acknowledged.
     func register(tokens: [UInt64], entries: [(key: [UInt8], score: Float)]) {
@@ -45,6 +64,7 @@ final class CacheWriteback: Sendable {
             if pending.remaining == 0 {
                 s.ready += pending.entries
                 s.pending[batch] = nil
+                readySignal.withLock { $0 = true }
             } else {
                 s.pending[batch] = pending
             }

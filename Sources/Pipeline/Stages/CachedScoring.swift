@@ -4,8 +4,8 @@ import RedisBridge
 
 /// The batcher's score cache step: a batch's keys are deduplicated, looked up once (the
 /// local tier, then one `MGET` for the rest), only the misses are scored (a key repeated in
-/// the batch is scored once), and the new scores are written back (one pipelined `SET … PX`
-/// per flush) once their outputs are acknowledged (`CacheWriteback`).
+/// the batch is scored once). New scores go into the local tier at once and to Redis once
+/// their outputs are acknowledged (`CacheWriteback`, `CacheWriter`).
 ///
 /// Created on, and used only by, the batcher thread, which owns the Redis connection.
 struct CachedScoring {
@@ -92,15 +92,10 @@ struct CachedScoring {
         let entries = uniqueKeys.indices.compactMap { u -> (key: [UInt8], score: Float)? in
             scoredAt[u] >= 0 && compactScores[scoredAt[u]].isFinite ? (uniqueKeys[u], compactScores[scoredAt[u]]) : nil
         }
+        // The local tier at once (it dies with the process, as a failed send stops the
+        // worker); Redis only after the outputs are acknowledged.
+        cache.storeLocally(entries)
         writeback.register(tokens: newTokens, entries: entries)
-        publish()
-    }
-
-    /// Writes the scores whose outputs are acknowledged (one pipelined write, if any).
-    mutating func flushWrites() {
-        let ready = writeback.takeReady()
-        guard !ready.isEmpty else { return }
-        cache.store(ready)
         publish()
     }
 
@@ -112,7 +107,6 @@ struct CachedScoring {
         stats.cacheErrors.add(c.errors - lastCounters.errors, ordering: .relaxed)
         stats.cacheBypassed.add(c.bypassed - lastCounters.bypassed, ordering: .relaxed)
         stats.redisReads.add(c.redisReads - lastCounters.redisReads, ordering: .relaxed)
-        stats.redisWrites.add(c.redisWrites - lastCounters.redisWrites, ordering: .relaxed)
         stats.redisRoundTripMicros.store(Int(c.lastRoundTrip * 1e6), ordering: .relaxed)
         lastCounters = c
     }

@@ -19,7 +19,7 @@ struct ShutdownSequence {
     let logger: Logger
     let deadline: ContinuousClock.Instant
 
-    func run(workers: [NamedThread], batcher: NamedThread) {
+    func run(workers: [NamedThread], batcher: NamedThread, cacheWriter: NamedThread?, writeback: CacheWriteback) {
         logger.info("stopping: draining in-flight records", metadata: ["in_flight": "\(tracker.inFlight())"])
         intake.close()
         var timedOut: String?
@@ -28,6 +28,11 @@ struct ShutdownSequence {
         if timedOut == nil {
             let remaining = ContinuousClock.now.duration(to: deadline)
             if !producer.flush(timeout: max(remaining, .zero)) { timedOut = "flushing the producer" }
+        }
+        // Every delivery is reported: the cache writer writes what they released, and stops.
+        writeback.close()
+        if let cacheWriter, !cacheWriter.join(until: deadline) {
+            logger.warning("score cache writes still pending at the shutdown deadline")
         }
         pollLoop.storeCompleted()
         do {
@@ -45,6 +50,12 @@ struct ShutdownSequence {
             "dead_letters": "\(stats.deadLettersAcknowledged.load(ordering: .relaxed))",
             "pauses": "\(stats.pauses.load(ordering: .relaxed))",
             "active_seconds": "\(String(format: "%.3f", stats.activeSeconds))",
+            "batches": "\(stats.batches.load(ordering: .relaxed))",
+            "cache_hits": "\(stats.cacheHits.load(ordering: .relaxed))",
+            "cache_misses": "\(stats.cacheMisses.load(ordering: .relaxed))",
+            "cache_errors": "\(stats.cacheErrors.load(ordering: .relaxed))",
+            "redis_reads": "\(stats.redisReads.load(ordering: .relaxed))",
+            "redis_writes": "\(stats.redisWrites.load(ordering: .relaxed))",
         ])
     }
 }
