@@ -20,7 +20,8 @@ public final class ScoringPipeline: Sendable {
 
     private let logger: Logger
     private let decoder: EventDecoder
-    private let writeback = CacheWriteback()
+    /// Holds new scores until their outputs are acknowledged; only when they go to Redis.
+    private let writeback: CacheWriteback?
     private let control = PipelineControl()
     private let tracker = OffsetTracker()
     private let intake: IntakeQueue
@@ -46,6 +47,12 @@ public final class ScoringPipeline: Sendable {
         self.model = model
         self.logger = logger
         self.intake = IntakeQueue(capacity: configuration.intakeCapacity)
+        if let cache = configuration.cache, cache.redis != nil, cache.mode == .readWrite || cache.mode == .writeOnly,
+           model.outputCount == 1 {
+            writeback = CacheWriteback()
+        } else {
+            writeback = nil
+        }
 
         let control = self.control
         let tracker = self.tracker
@@ -69,7 +76,7 @@ public final class ScoringPipeline: Sendable {
             producer = try KafkaProducer(
                 config: KafkaConfig(configuration.producerConfig),
                 onDelivery: { report in
-                    writeback.delivered(token: report.token, ok: report.error == nil)
+                    writeback?.delivered(token: report.token, ok: report.error == nil)
                     Self.delivered(report, tracker: tracker, stats: stats, control: control, deadLetterTopic: deadLetterTopic)
                 },
                 onError: onError, onLog: onLog)
@@ -111,8 +118,7 @@ public final class ScoringPipeline: Sendable {
             batcher.run()
         }
         var cacheWriter: NamedThread?
-        if let cache = configuration.cache, cache.redis != nil, cache.mode == .readWrite || cache.mode == .writeOnly,
-           model.outputCount == 1 {
+        if let cache = configuration.cache, let writeback {
             cacheWriter = CacheWriter.start(
                 configuration: cache, model: model.identity, featureSpec: CacheKey.hash(describing: configuration.features.inputs),
                 writeback: writeback, stats: stats, logger: logger)

@@ -41,7 +41,7 @@ struct Batcher {
 
     init(
         model: any Model, producer: KafkaProducer, intake: IntakeQueue, stats: PipelineStats,
-        control: PipelineControl, configuration: PipelineConfiguration, writeback: CacheWriteback, logger: Logger
+        control: PipelineControl, configuration: PipelineConfiguration, writeback: CacheWriteback?, logger: Logger
     ) {
         self.model = model
         self.producer = producer

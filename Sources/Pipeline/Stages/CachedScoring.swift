@@ -10,13 +10,14 @@ import RedisBridge
 /// Created on, and used only by, the batcher thread, which owns the Redis connection.
 struct CachedScoring {
     let cache: ScoreCache
-    let writeback: CacheWriteback
+    /// Nil when new scores do not go to Redis (no Redis, or a mode that does not write).
+    let writeback: CacheWriteback?
     let stats: PipelineStats
     private var lastCounters = ScoreCache.Counters()
     private var compactRows: [Float] = []
     private var compactScores: [Float] = []
 
-    init(configuration: ScoreCache.Configuration, model: String, featureSpec: String, writeback: CacheWriteback, stats: PipelineStats, logger: Logger) {
+    init(configuration: ScoreCache.Configuration, model: String, featureSpec: String, writeback: CacheWriteback?, stats: PipelineStats, logger: Logger) {
         self.writeback = writeback
         self.stats = stats
         self.cache = ScoreCache(configuration: configuration, model: model, featureSpec: featureSpec) { state in
@@ -95,7 +96,7 @@ struct CachedScoring {
         // The local tier at once (it dies with the process, as a failed send stops the
         // worker); Redis only after the outputs are acknowledged.
         cache.storeLocally(entries)
-        writeback.register(tokens: newTokens, entries: entries)
+        writeback?.register(tokens: newTokens, entries: entries)
         publish()
     }
 

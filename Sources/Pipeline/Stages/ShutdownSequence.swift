@@ -19,7 +19,7 @@ struct ShutdownSequence {
     let logger: Logger
     let deadline: ContinuousClock.Instant
 
-    func run(workers: [NamedThread], batcher: NamedThread, cacheWriter: NamedThread?, writeback: CacheWriteback) {
+    func run(workers: [NamedThread], batcher: NamedThread, cacheWriter: NamedThread?, writeback: CacheWriteback?) {
         logger.info("stopping: draining in-flight records", metadata: ["in_flight": "\(tracker.inFlight())"])
         intake.close()
         var timedOut: String?
@@ -30,7 +30,7 @@ struct ShutdownSequence {
             if !producer.flush(timeout: max(remaining, .zero)) { timedOut = "flushing the producer" }
         }
         // Every delivery is reported: the cache writer writes what they released, and stops.
-        writeback.close()
+        writeback?.close()
         if let cacheWriter, !cacheWriter.join(until: deadline) {
             logger.warning("score cache writes still pending at the shutdown deadline")
         }
