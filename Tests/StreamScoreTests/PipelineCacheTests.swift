@@ -10,24 +10,6 @@ import Testing
 /// The score cache inside the worker: a real `redis-server`, the mock cluster.
 @Suite("Score cache in the pipeline", .serialized)
 struct PipelineCacheTests {
-    /// Counts the rows the model actually scores.
-    final class CountingModel: Model {
-        let inner: any Model
-        let rows = Atomic<Int>(0)
-        let delay: Double
-        init(_ inner: any Model, delay: Double = 0) { (self.inner, self.delay) = (inner, delay) }
-        var name: String { inner.name }
-        var version: String { inner.version }
-        var inputCount: Int { inner.inputCount }
-        var inputNames: [String]? { inner.inputNames }
-        var summary: ModelSummary { inner.summary }
-        func score(rows: UnsafeBufferPointer<Float>, rowCount: Int, into scores: UnsafeMutableBufferPointer<Float>) {
-            self.rows.add(rowCount, ordering: .relaxed)
-            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
-            inner.score(rows: rows, rowCount: rowCount, into: scores)
-        }
-    }
-
     static func cacheConfiguration(_ url: String?) throws -> ScoreCache.Configuration {
         var c = ScoreCache.Configuration(redis: try url.map { try RedisURL(parsing: $0) })
         c.localCapacity = 0  // Redis alone, so its traffic is what the test counts
@@ -37,19 +19,11 @@ struct PipelineCacheTests {
         return c
     }
 
-    static func calls(_ command: String, _ server: RedisServer) throws -> Int {
-        let admin = RedisConnection(url: try RedisURL(parsing: server.url))
-        guard case .string(let text) = try admin.command(["INFO", "commandstats"]) else { return -1 }
-        let line = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_\(command):") }
-        guard let line, let calls = line.split(separator: "=").dropFirst().first?.split(separator: ",").first else { return 0 }
-        return Int(calls) ?? -1
-    }
-
     @Test("90% repeated keys: each input one output, cached ones flagged and equal, repeats in a batch scored once, one MGET and at most one write per batch")
     func repeatedKeys() throws {
         let server = try RedisServer()
         let setup = try PipelineTests.Setup(partitions: 2)
-        let model = CountingModel(try ModelLoader.load(path: PipelineTests.modelPath))
+        let model = InstrumentedModel(try ModelLoader.load(path: PipelineTests.modelPath))
         let written = try EventWriter(bootstrap: setup.bootstrap)
             .write(4_000, to: setup.input, generator: TransactionGenerator(seed: 3, keys: 1_000, repeatRatio: 0.9))
         let pipeline = try setup.pipeline(model: model) { c in
@@ -95,17 +69,17 @@ struct PipelineCacheTests {
         #expect(scored < 4_000 - cachedCount, "some repeats fell in the same batch and were scored once")
         #expect(stats.cacheHits.load(ordering: .relaxed) + stats.cacheMisses.load(ordering: .relaxed) <= 4_000)
         let reads = stats.redisReads.load(ordering: .relaxed), writes = stats.redisWrites.load(ordering: .relaxed)
-        #expect(try Self.calls("mget", server) == reads)
+        #expect(try server.calls("mget") == reads)
         #expect(reads <= stats.batches.load(ordering: .relaxed), "at most one read per batch")
         #expect(writes <= stats.batches.load(ordering: .relaxed) + 1, "at most one write per batch")
-        #expect(try Self.calls("set", server) >= 1)
+        #expect(try server.calls("set") >= 1)
     }
 
     @Test("Redis killed mid-stream: nothing lost, the breaker opens, scoring goes on; Redis back: hits resume")
     func redisGoesAway() throws {
         let server = try RedisServer()
         let setup = try PipelineTests.Setup(partitions: 1)
-        let model = CountingModel(try ModelLoader.load(path: PipelineTests.modelPath), delay: 0.002)
+        let model = InstrumentedModel(try ModelLoader.load(path: PipelineTests.modelPath), delay: 0.002)
         let writer = EventWriter(bootstrap: setup.bootstrap)
         let pipeline = try setup.pipeline(model: model) { c in
             c.cache = try? Self.cacheConfiguration(server.url)

@@ -4,6 +4,7 @@ import Inference
 import KafkaBridge
 import Logging
 import Pipeline
+import Synchronization
 import Testing
 
 /// The worker in-process against the mock cluster: records, offsets, scores.
@@ -231,7 +232,7 @@ struct PipelineTests {
         _ = try EventWriter(bootstrap: setup.bootstrap).write(1_500, to: setup.input, generator: TransactionGenerator(seed: 3))
         // 0.25 s per batch of 50: the intake stays full across a model call, longer than
         // pauseAfter, so the consumer must pause, and resume once two batches drained it.
-        let slow = SlowModel(inner: try ModelLoader.load(path: Self.modelPath), delay: 0.25)
+        let slow = InstrumentedModel(try ModelLoader.load(path: Self.modelPath), delay: 0.25)
         let pipeline = try setup.pipeline(model: slow) { c in
             c.intakeCapacity = 200
             c.intakeResumeBelow = 100
@@ -273,10 +274,15 @@ struct PipelineTests {
     }
 }
 
-/// A model that sleeps before scoring each batch: back-pressure on demand.
-struct SlowModel: Model {
+/// A model that counts the rows it scores, and sleeps before each batch when asked to
+/// (back-pressure on demand).
+final class InstrumentedModel: Model {
     let inner: any Model
     let delay: Double
+    let rows = Atomic<Int>(0)
+
+    init(_ inner: any Model, delay: Double = 0) { (self.inner, self.delay) = (inner, delay) }
+
     var name: String { inner.name }
     var version: String { inner.version }
     var inputCount: Int { inner.inputCount }
@@ -284,7 +290,8 @@ struct SlowModel: Model {
     var summary: ModelSummary { inner.summary }
 
     func score(rows: UnsafeBufferPointer<Float>, rowCount: Int, into scores: UnsafeMutableBufferPointer<Float>) {
-        Thread.sleep(forTimeInterval: delay)
+        self.rows.add(rowCount, ordering: .relaxed)
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         inner.score(rows: rows, rowCount: rowCount, into: scores)
     }
 }

@@ -7,14 +7,6 @@ import Testing
 struct ScoreCacheTests {
     static func key(_ s: String) -> [UInt8] { Array(s.utf8) }
 
-    static func calls(_ command: String, _ server: RedisServer) throws -> Int {
-        let admin = RedisConnection(url: try RedisURL(parsing: server.url))
-        guard case .string(let text) = try admin.command(["INFO", "commandstats"]) else { return -1 }
-        let line = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_\(command):") }
-        guard let line, let calls = line.split(separator: "=").dropFirst().first?.split(separator: ",").first else { return 0 }
-        return Int(calls) ?? -1
-    }
-
     @Test("The local tier keeps the most recently used, up to its capacity and TTL")
     func lru() {
         var cache = LocalScoreCache(capacity: 2, ttl: .seconds(10))
@@ -60,7 +52,7 @@ struct ScoreCacheTests {
         cache.store([(Self.key("k1"), 0.25), (Self.key("k2"), 0.75)])
         #expect(cache.lookup([Self.key("k1"), Self.key("k2"), Self.key("k3")]) == [0.25, 0.75, nil])
         #expect(cache.counters.hits == 2 && cache.counters.misses == 3 && cache.counters.errors == 0)
-        #expect(try Self.calls("mget", server) == 2 && Self.calls("set", server) == 2)
+        #expect(try server.calls("mget") == 2 && server.calls("set") == 2)
         #expect(cache.roundTrips == 3)
         Thread.sleep(forTimeInterval: 0.4)
         #expect(cache.lookup([Self.key("k1")]) == [nil], "expired after its TTL")

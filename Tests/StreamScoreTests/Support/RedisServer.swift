@@ -1,4 +1,5 @@
 import Foundation
+import RedisBridge
 
 /// A real `redis-server` on a free loopback port, for one test (no persistence).
 final class RedisServer {
@@ -44,6 +45,15 @@ final class RedisServer {
     }
 
     func stop() { kill() }
+
+    /// How many times `command` ran on the server (`INFO commandstats`).
+    func calls(_ command: String) throws -> Int {
+        let admin = RedisConnection(url: try RedisURL(parsing: url))
+        guard case .string(let text) = try admin.command(["INFO", "commandstats"]) else { return -1 }
+        let line = String(decoding: text, as: UTF8.self).split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_\(command):") }
+        guard let line, let calls = line.split(separator: "=").dropFirst().first?.split(separator: ",").first else { return 0 }
+        return Int(calls) ?? -1
+    }
 
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
