@@ -59,7 +59,8 @@ public struct EventDecoder: Sendable {
     public init(spec: FeatureSpec) throws(FeatureSpecError) {
         self.spec = spec
         guard spec.maxEventBytes > 0 else { throw FeatureSpecError(path: "max_event_bytes", reason: "must be positive") }
-        guard spec.maxDepth > 0 else { throw FeatureSpecError(path: "max_depth", reason: "must be positive") }
+        // The scanner recurses once per level, on worker threads with 1 MiB stacks.
+        guard (1...1024).contains(spec.maxDepth) else { throw FeatureSpecError(path: "max_depth", reason: "must be between 1 and 1024") }
         if spec.format == .f32le {
             guard spec.rawInputCount > 0 else { throw FeatureSpecError(path: "inputs", reason: "f32le rows need a positive input count") }
             (inputCount, inputNames, trie, steps, idSlot) = (spec.rawInputCount, nil, PathTrie(paths: []), [], nil)

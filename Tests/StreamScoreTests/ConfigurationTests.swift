@@ -24,6 +24,7 @@ struct ConfigurationTests {
         ("unknown input key", "features:\n  inputs:\n    - {field: amount, lg1p: true}\n", "features.inputs[0].lg1p"),
         ("transform for another type", "features:\n  inputs:\n    - {field: amount, one_hot: {vocabulary: [a]}}\n", "features.inputs[0].one_hot"),
         ("timestamp without unit", "features:\n  inputs:\n    - {field: timestamp, type: timestamp, extract: hour_of_day}\n", "features.inputs[0].unit"),
+        ("nesting limit too deep", "features:\n  max_depth: 100000\n", "features.max_depth"),
         ("bad path", "features:\n  inputs:\n    - {field: \"items[x].price\"}\n", "features.inputs[0].field"),
         ("invalid librdkafka property", "kafka:\n  consumer:\n    fetch.wait.max.ms: \"soon\"\n", "kafka.consumer.fetch.wait.max.ms"),
         ("unknown librdkafka property", "kafka:\n  producer:\n    no.such.property: \"1\"\n", "kafka.producer.no.such.property"),
