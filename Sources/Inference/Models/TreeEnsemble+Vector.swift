@@ -10,8 +10,9 @@ import CSIMD
 /// from the node to its left child (low 15 bits; leaves: 0, so they loop to themselves).
 /// A step for eight rows is two four-lane 64-bit gathers for the nodes, one eight-lane
 /// gather for the input values, a compare and an add. The four trees' steps are
-/// independent, so their gathers overlap. Leaves are summed in tree order, as on the
-/// other paths, so scores are bit-identical to theirs.
+/// independent, so their gathers overlap; the four are of similar depth (trees are walked
+/// in order of depth), so few steps are wasted on trees already at a leaf. Leaves are
+/// summed in tree order, as on the other paths, so scores are bit-identical to theirs.
 ///
 /// Built only for CPUs with AVX2 (`STREAMSCORE_AVX2`, the Makefile's release build); other
 /// builds walk with `walk` alone.
@@ -64,25 +65,34 @@ extension TreeEnsemble {
             // Left child = node + offset, right = left + 1; `left` is -1 when going left.
             return node &+ (packed & 0x7FFF) &+ 1 &+ (less | (nan & nanLeft))
         }
-        var sum = UnsafeRawPointer(sums).loadUnaligned(as: SIMD8<Float>.self)
+        // Trees are walked in groups of similar depth (`depthOrder`), each group as deep as
+        // its deepest tree; their leaves are kept per tree and summed in tree order after,
+        // as every other path sums them.
         let trees = roots.count
-        var t = 0
-        while t &+ 4 <= trees {
-            var a = SIMD8(repeating: roots[t]), b = SIMD8(repeating: roots[t &+ 1])
-            var c = SIMD8(repeating: roots[t &+ 2]), d = SIMD8(repeating: roots[t &+ 3])
-            for _ in 0..<max(max(depths[t], depths[t &+ 1]), max(depths[t &+ 2], depths[t &+ 3])) {
+        let leaves = UnsafeMutableRawPointer(ThreadScratch.floats(trees * 8))
+        @inline(__always) func keep(_ tree: Int32, _ node: SIMD8<Int32>) {
+            leaves.storeBytes(of: gather(value, node), toByteOffset: Int(tree) &* 32, as: SIMD8<Float>.self)
+        }
+        var g = 0
+        while g &+ 4 <= trees {
+            let (ta, tb, tc, td) = (depthOrder[g], depthOrder[g &+ 1], depthOrder[g &+ 2], depthOrder[g &+ 3])
+            var a = SIMD8(repeating: roots[Int(ta)]), b = SIMD8(repeating: roots[Int(tb)])
+            var c = SIMD8(repeating: roots[Int(tc)]), d = SIMD8(repeating: roots[Int(td)])
+            for _ in 0..<depths[Int(td)] {  // sorted: the group's last tree is its deepest
                 a = step(a); b = step(b); c = step(c); d = step(d)
             }
-            sum += gather(value, a); sum += gather(value, b)
-            sum += gather(value, c); sum += gather(value, d)
-            t &+= 4
+            keep(ta, a); keep(tb, b); keep(tc, c); keep(td, d)
+            g &+= 4
         }
-        while t < trees {
-            var a = SIMD8(repeating: roots[t])
-            for _ in 0..<depths[t] { a = step(a) }
-            sum += gather(value, a)
-            t &+= 1
+        while g < trees {
+            let tree = depthOrder[g]
+            var a = SIMD8(repeating: roots[Int(tree)])
+            for _ in 0..<depths[Int(tree)] { a = step(a) }
+            keep(tree, a)
+            g &+= 1
         }
+        var sum = UnsafeRawPointer(sums).loadUnaligned(as: SIMD8<Float>.self)
+        for t in 0..<trees { sum += leaves.load(fromByteOffset: t &* 32, as: SIMD8<Float>.self) }
         UnsafeMutableRawPointer(sums).storeBytes(of: sum, as: SIMD8<Float>.self)
     }
     #endif

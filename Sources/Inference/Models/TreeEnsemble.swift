@@ -78,6 +78,8 @@ public struct TreeEnsemble: Model {
     /// The nodes packed for the vector walk (`TreeEnsemble+Vector`); empty when this build
     /// has none, the model does not fit the packing, or it uses the zero rule.
     let vectorNodes: [Int64]
+    /// Tree indexes by increasing depth (stable), the vector walk's grouping.
+    let depthOrder: [Int32]
 
     /// Flattens checked trees (see `TreeCheck`) into the ensemble.
     public init(
@@ -133,6 +135,7 @@ public struct TreeEnsemble: Model {
         (self.feature, self.loadFeature, self.threshold, self.child) = (feature, loadFeature, threshold, child)
         (self.nanLeft, self.value, self.flags, self.roots, self.depths) = (nanLeft, value, flags, roots, depths)
         self.usesZeroRule = zeroRule
+        self.depthOrder = depths.indices.sorted { (depths[$0], $0) < (depths[$1], $1) }.map(Int32.init)
         self.vectorNodes = zeroRule
             ? [] : Self.vectorNodes(feature: feature, child: child, nanLeft: nanLeft, threshold: threshold, inputCount: inputCount)
         self.groupDepths = stride(from: 0, to: depths.count, by: Self.lanes).map {
