@@ -47,6 +47,10 @@ public struct PipelineConfiguration: Sendable {
     /// How events become model input rows (format, inputs, id field, limits).
     public var features: FeatureSpec
 
+    /// Consume and produce the same bytes: no decoding, no model, no cache. The ceiling of
+    /// the broker and the Kafka client, for comparing the worker against (`pipeline.mode`).
+    public var passthrough = false
+
     /// The score cache; nil: none. Its key is the values of `features.keyFields`, or a hash
     /// of the feature row when that list is empty.
     public var cache: ScoreCache.Configuration?

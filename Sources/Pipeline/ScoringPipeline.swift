@@ -48,7 +48,7 @@ public final class ScoringPipeline: Sendable {
         self.logger = logger
         self.intake = IntakeQueue(capacity: configuration.intakeCapacity)
         if let cache = configuration.cache, cache.redis != nil, cache.mode == .readWrite || cache.mode == .writeOnly,
-           model.outputCount == 1 {
+           model.outputCount == 1, !configuration.passthrough {
             writeback = CacheWriteback()
         } else {
             writeback = nil
@@ -108,7 +108,9 @@ public final class ScoringPipeline: Sendable {
         let (model, producer, intake, stats, control, configuration, logger) =
             (self.model, self.producer, self.intake, self.stats, self.control, self.configuration, self.logger)
         let workers = (0..<configuration.workers).map { n in
-            let worker = DecodeWorker(decoder: decoder, intake: intake, cacheKeys: configuration.cache.map { $0.mode != .bypass } ?? false)
+            let worker = DecodeWorker(
+                decoder: decoder, intake: intake, cacheKeys: !configuration.passthrough && (configuration.cache.map { $0.mode != .bypass } ?? false),
+                passthrough: configuration.passthrough)
             return NamedThread("streamscore.worker.\(n)") { worker.run() }
         }
         let batcher = NamedThread("streamscore.batcher") {

@@ -191,6 +191,30 @@ struct PipelineTests {
         #expect(dead.count == 3 && dead.allSatisfy { $0.text(Header.errorReason) == "bad_row_length" })
     }
 
+    @Test("Passthrough: every record is produced as it came, in order, and committed")
+    func passthrough() throws {
+        let setup = try Setup(partitions: 2)
+        let model = try ModelLoader.load(path: Self.modelPath)
+        let written = try EventWriter(bootstrap: setup.bootstrap)
+            .write(2_000, to: setup.input, generator: TransactionGenerator(seed: 12, keys: 500, malformedRatio: 0.05))
+        let pipeline = try setup.pipeline(model: model) { $0.passthrough = true }
+        try pipeline.start()
+        guard case .stopped? = drain(pipeline, count: 2_000) else {
+            Issue.record("pipeline did not stop cleanly")
+            return
+        }
+        let outputs = try setup.reader.readAll(setup.output, partitions: 2)
+        #expect(outputs.count == 2_000, "malformed events too: nothing is decoded")
+        let bySource = Dictionary(uniqueKeysWithValues: outputs.map { ("\($0.source!.partition)/\($0.source!.offset)", $0) })
+        for w in written {
+            let output = try #require(bySource["\(w.partition)/\(w.offset)"])
+            #expect(output.value == w.event.value && output.key == w.event.key)
+        }
+        #expect(try setup.reader.readAll(setup.deadLetter, partitions: 2).isEmpty)
+        #expect(try setup.reader.committed(group: setup.group, topic: setup.input, partitions: 2)
+            == setup.reader.endOffsets(setup.input, partitions: 2))
+    }
+
     @Test("1% malformed input: each in the dead-letter topic with its reason; every good record scored")
     func deadLetters() throws {
         let setup = try Setup(partitions: 4)

@@ -54,7 +54,7 @@ struct Batcher {
         self.scores = [Float](repeating: 0, count: configuration.batchMaxRows * model.outputCount)
         self.rows.reserveCapacity(configuration.batchMaxRows * model.inputCount)
         self.cached = [Bool](repeating: false, count: configuration.batchMaxRows)
-        if let cache = configuration.cache, cache.mode != .bypass {
+        if let cache = configuration.cache, cache.mode != .bypass, !configuration.passthrough {
             if model.outputCount == 1 {
                 cachedScoring = CachedScoring(
                     configuration: cache, model: model.identity, featureSpec: CacheKey.hash(describing: configuration.features.inputs),
@@ -157,6 +157,9 @@ struct Batcher {
             case .deadLetter(let error):
                 stats.recordDeadLetter(error.reason)
                 outgoing = DeadLetter.make(input: item.record, error: error, topic: topics.deadLetter)
+            case .passthrough:
+                outgoing = OutgoingRecord(
+                    topic: topics.output, key: item.record.key, value: item.record.value, headers: SourceHeaders.of(item.record))
             }
             do {
                 try producer.send(outgoing, token: item.token)

@@ -15,6 +15,8 @@ struct DecodedChunk: Sendable {
         /// Row `row` of `rows`, with where the event's id is in its value.
         case row(Int, id: EventID?)
         case deadLetter(FeatureError)
+        /// Sent on as it came (`PipelineConfiguration.passthrough`).
+        case passthrough
     }
 
     var sequence: UInt64

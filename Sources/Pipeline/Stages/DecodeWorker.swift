@@ -11,6 +11,8 @@ struct DecodeWorker: Sendable {
     /// Make each row's score-cache key: from the decoder's key fields, or (without them) a
     /// hash of the row.
     let cacheKeys: Bool
+    /// Hand every record on undecoded.
+    let passthrough: Bool
 
     /// Runs until the intake queue is closed and empty.
     func run() {
@@ -20,6 +22,11 @@ struct DecodeWorker: Sendable {
     }
 
     func decode(_ chunk: FetchedChunk) -> DecodedChunk {
+        if passthrough {
+            return DecodedChunk(
+                sequence: chunk.sequence, records: chunk.records, tokens: chunk.tokens,
+                outcomes: Array(repeating: .passthrough, count: chunk.records.count), rows: [])
+        }
         let width = decoder.inputCount
         var rows = [Float](repeating: 0, count: chunk.records.count * width)
         var outcomes: [DecodedChunk.Outcome] = []

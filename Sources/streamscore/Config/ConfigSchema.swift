@@ -51,6 +51,7 @@ enum ConfigSchema {
         Key(path: "cache.timeout_ms", kind: .integer(minimum: 1), defaultValue: .scalar("20")),
         Key(path: "cache.breaker_failures", kind: .integer(minimum: 1), defaultValue: .scalar("3")),
         Key(path: "cache.breaker_open_ms", kind: .integer(minimum: 1), defaultValue: .scalar("2000")),
+        Key(path: "pipeline.mode", kind: .string, defaultValue: .scalar("score")),
         Key(path: "pipeline.workers", kind: .integer(minimum: 1), defaultValue: .scalar("2")),
         Key(path: "pipeline.intake_capacity", kind: .integer(minimum: 2), defaultValue: .scalar("10000")),
         Key(path: "pipeline.intake_resume_below", kind: .integer(minimum: 0), defaultValue: .scalar("5000")),

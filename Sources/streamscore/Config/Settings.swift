@@ -33,6 +33,11 @@ struct Settings {
         }
         p.consumerProperties = config.properties("kafka.consumer")
         p.producerProperties = config.properties("kafka.producer")
+        switch try config.string("pipeline.mode") {
+        case "score": p.passthrough = false
+        case "passthrough": p.passthrough = true
+        case let other: throw ConfigError(key: "pipeline.mode", reason: "expected score or passthrough; got '\(other)'")
+        }
         p.workers = try config.integer("pipeline.workers")
         p.intakeCapacity = try config.integer("pipeline.intake_capacity")
         p.intakeResumeBelow = try config.integer("pipeline.intake_resume_below")
