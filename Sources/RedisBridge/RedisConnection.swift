@@ -46,7 +46,7 @@ public final class RedisConnection {
     public func connect() throws(RedisError) {
         guard context == nil else { return }
         if let retryAt, ContinuousClock.now < retryAt {
-            throw .backingOff(retryInSeconds: Self.seconds(retryAt - ContinuousClock.now))
+            throw .backingOff(retryInSeconds: (retryAt - ContinuousClock.now).inSeconds)
         }
         guard let c = redisConnectWithTimeout(url.host, Int32(url.port), Self.timeval(connectTimeout)) else {
             failed()
@@ -151,11 +151,7 @@ public final class RedisConnection {
     }
 
     private static func timeval(_ d: Duration) -> Glibc.timeval {
-        let micros = d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000
+        let micros = d.inMicroseconds
         return Glibc.timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
-    }
-
-    private static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

@@ -59,6 +59,8 @@ public final class ScoreCache {
     public let configuration: Configuration
     /// `{prefix}:{model}:{spec}:`, the start of every Redis key.
     public let namespace: [UInt8]
+    /// `configuration.ttl` in milliseconds, as `SET … PX` takes it.
+    private let ttlArgument: [UInt8]
     public private(set) var counters = Counters()
     public private(set) var breaker: CircuitBreaker
     private var local: LocalScoreCache
@@ -75,6 +77,7 @@ public final class ScoreCache {
     ) {
         self.configuration = configuration
         self.namespace = Array("\(configuration.prefix):\(model):\(featureSpec):".utf8)
+        self.ttlArgument = Array(String(configuration.ttl.inMilliseconds).utf8)
         self.breaker = CircuitBreaker(failureThreshold: configuration.failureThreshold, openDuration: configuration.openDuration)
         self.local = LocalScoreCache(capacity: configuration.localCapacity, ttl: configuration.localTTL)
         self.connection = configuration.redis.map {
@@ -164,8 +167,7 @@ public final class ScoreCache {
         guard writes, !entries.isEmpty else { return }
         for (key, score) in entries { local.set(key, score) }
         guard let connection, breaker.allows() else { return }
-        let ttl = Array(String(configuration.ttl.components.seconds * 1000 + configuration.ttl.components.attoseconds / 1_000_000_000_000_000).utf8)
-        let commands = entries.map { [Array("SET".utf8), namespace + $0.key, Array("\($0.score)".utf8), Array("PX".utf8), ttl] }
+        let commands = entries.map { [Array("SET".utf8), namespace + $0.key, Array("\($0.score)".utf8), Array("PX".utf8), ttlArgument] }
         do throws(RedisError) {
             _ = try timed { () throws(RedisError) in try connection.pipeline(commands) }
             counters.redisWrites += 1
@@ -182,7 +184,7 @@ public final class ScoreCache {
         let start = ContinuousClock.now
         defer {
             let d = ContinuousClock.now - start
-            counters.lastRoundTrip = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            counters.lastRoundTrip = d.inSeconds
         }
         return try body()
     }

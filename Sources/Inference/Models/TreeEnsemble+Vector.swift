@@ -38,10 +38,11 @@ extension TreeEnsemble {
 
     #if STREAMSCORE_AVX2 && arch(x86_64)
     /// Adds every tree's leaf value to the sums of the eight rows at `x` (a full block).
+    /// `leaves` is scratch for `trees × 8` floats (the caller takes it once per call).
     @inline(__always)
     func walkVector(
         _ x: UnsafePointer<Float>, width: Int, nodes: UnsafePointer<Int64>, value: UnsafePointer<Float>,
-        sums: UnsafeMutablePointer<Float>
+        leaves: UnsafeMutableRawPointer, sums: UnsafeMutablePointer<Float>
     ) {
         let base = UnsafeRawPointer(nodes).assumingMemoryBound(to: CLongLong.self)
         let rowStart = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(width)
@@ -69,7 +70,6 @@ extension TreeEnsemble {
         // its deepest tree; their leaves are kept per tree and summed in tree order after,
         // as every other path sums them.
         let trees = roots.count
-        let leaves = UnsafeMutableRawPointer(ThreadScratch.floats(trees * 8))
         @inline(__always) func keep(_ tree: Int32, _ node: SIMD8<Int32>) {
             leaves.storeBytes(of: gather(value, node), toByteOffset: Int(tree) &* 32, as: SIMD8<Float>.self)
         }

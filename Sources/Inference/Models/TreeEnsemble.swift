@@ -162,6 +162,10 @@ public struct TreeEnsemble: Model {
                 feature: feature.baseAddress!, threshold: threshold.baseAddress!, child: child.baseAddress!,
                 nanLeft: nanLeft.baseAddress!, value: value.baseAddress!, flags: flags.baseAddress!)
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.lanes) { at in
+                #if STREAMSCORE_AVX2 && arch(x86_64)
+                let leaves = vectorNodes.isEmpty || rowCount < Self.lanes
+                    ? nil : UnsafeMutableRawPointer(ThreadScratch.floats(roots.count * Self.lanes))
+                #endif
                 var start = 0
                 while start < rowCount {
                     let n = min(Self.lanes, rowCount - start)
@@ -169,8 +173,10 @@ public struct TreeEnsemble: Model {
                     for lane in 0..<n { scores[start + lane] = 0 }
                     let sums = UnsafeMutablePointer(scores.baseAddress! + start)
                     #if STREAMSCORE_AVX2 && arch(x86_64)
-                    if n == Self.lanes && !vectorNodes.isEmpty {
-                        walkVector(block, width: width, nodes: vectorNodes.baseAddress!, value: value.baseAddress!, sums: sums)
+                    if n == Self.lanes, let leaves {
+                        walkVector(
+                            block, width: width, nodes: vectorNodes.baseAddress!, value: value.baseAddress!, leaves: leaves,
+                            sums: sums)
                         start += n
                         continue
                     }

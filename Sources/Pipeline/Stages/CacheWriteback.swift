@@ -74,8 +74,9 @@ final class CacheWriteback: Sendable {
     /// The scores whose outputs are all acknowledged, since the last call.
     func takeReady() -> [(key: [UInt8], score: Float)] {
         state.withLock { s in
-            defer { s.ready.removeAll(keepingCapacity: true) }
-            return s.ready
+            let ready = s.ready
+            s.ready = []
+            return ready
         }
     }
 }

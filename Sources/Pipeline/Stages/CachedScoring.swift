@@ -87,7 +87,7 @@ struct CachedScoring {
             } else {
                 scores[r] = compactScores[scoredAt[u]]
                 cached[r] = false
-                newTokens.append(tokens[r])
+                if writeback != nil { newTokens.append(tokens[r]) }
             }
         }
         let entries = uniqueKeys.indices.compactMap { u -> (key: [UInt8], score: Float)? in
