@@ -140,7 +140,10 @@ struct PipelineTests {
         #expect(outputs.count == 500)
         let decoder = EventDecoder(numericFields: Self.fields)
         var seen = Set<String>()
-        for (input, output) in zip(written, outputs) {
+        // Match by source offset: a producer retry can land events out of send order.
+        let byOffset = Dictionary(uniqueKeysWithValues: written.map { ($0.offset, $0) })
+        for output in outputs {
+            let input = try #require(byOffset[output.source!.offset])
             let row = try decoder.decode(input.event.value).get().row
             let expected = model.score([row])
             let json = output.json
@@ -166,12 +169,12 @@ struct PipelineTests {
         var generator = TransactionGenerator(seed: 5, keys: 100)
         let decoder = EventDecoder(numericFields: Self.fields)
         var events: [TransactionGenerator.Event] = []
-        var rows: [[Float]] = []
+        var rows: [String: [Float]] = [:]
         for n in 0..<300 {
             let row = try decoder.decode(generator.next(timestamp: 0).value).get().row
             let value: [UInt8] = n % 100 == 99 ? [1, 2, 3] : row.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
             events.append(.init(key: Array("k\(n)".utf8), value: value, kind: .normal))
-            if n % 100 != 99 { rows.append(row) }
+            if n % 100 != 99 { rows["k\(n)"] = row }
         }
         _ = try EventWriter(bootstrap: setup.bootstrap).write(events, to: setup.input)
         let pipeline = try setup.pipeline(model: model) { $0.features = .float32Rows(count: 0) }
@@ -182,7 +185,8 @@ struct PipelineTests {
         }
         let outputs = try setup.reader.readAll(setup.output, partitions: 1)
         #expect(outputs.count == 297)
-        for (output, row) in zip(outputs, rows) {
+        for output in outputs {
+            let row = try #require(rows[String(decoding: output.key ?? [], as: UTF8.self)])
             let score = try #require((output.json["score"] as? NSNumber)?.floatValue)
             #expect(abs(score - model.score([row])[0]) <= 1e-6)
             #expect(output.json["id"] is NSNull)
