@@ -1,3 +1,4 @@
+import CoreMetrics
 import Features
 import Foundation
 import Histogram
@@ -27,19 +28,34 @@ public final class PipelineStats: Sendable {
     /// Failed delivery reports (each stops the worker).
     public let deliveryFailures = Atomic<Int>(0)
 
-    /// Score cache requests by result, one per row with a key
+    /// Score cache requests by result, one per distinct key in a batch
     /// (`streamscore_cache_requests_total{result=hit|miss|error|bypass}`).
     public let cacheHits = Atomic<Int>(0)
     public let cacheMisses = Atomic<Int>(0)
     public let cacheErrors = Atomic<Int>(0)
     public let cacheBypassed = Atomic<Int>(0)
+    /// Rows whose key an earlier row of the same batch already had: they share its lookup
+    /// and its score (`streamscore_cache_batch_duplicates_total`).
+    public let cacheBatchDuplicates = Atomic<Int>(0)
     /// Redis round trips: reads (`MGET`) and writes (pipelined `SET … PX`).
     public let redisReads = Atomic<Int>(0)
     public let redisWrites = Atomic<Int>(0)
     /// The last Redis round trip, in microseconds.
     public let redisRoundTripMicros = Atomic<Int>(0)
+    /// Every Redis round trip (`streamscore_redis_round_trip_seconds`).
+    private let redisRoundTrip = CoreMetrics.Timer(label: "streamscore_redis_round_trip_seconds")
     /// 0 closed, 1 open, 2 half-open.
     public let breakerState = Atomic<Int>(0)
+
+    /// Where the worker's time goes, by stage (`streamscore_stage_seconds_total{stage}`).
+    private let pollNanos = Atomic<Int>(0)
+    private let decodeNanos = Atomic<Int>(0)
+    private let queueWaitNanos = Atomic<Int>(0)
+    private let batchWaitNanos = Atomic<Int>(0)
+    private let cacheNanos = Atomic<Int>(0)
+    private let inferenceNanos = Atomic<Int>(0)
+    private let encodeNanos = Atomic<Int>(0)
+    private let produceNanos = Atomic<Int>(0)
 
     /// Monotonic nanoseconds of the first fetch and the latest acknowledgement (0: none yet).
     private let firstFetchNanos = Atomic<Int64>(0)
@@ -65,10 +81,50 @@ public final class PipelineStats: Sendable {
         return first == 0 || last < first ? 0 : Double(last - first) / 1e9
     }
 
-    private static func nowNanos() -> Int64 {
+    /// Adds the time since `start` (from `nowNanos()`) to a stage's total.
+    func addTime(_ stage: Stage, since start: Int64) {
+        addTime(stage, nanos: Self.nowNanos() - start)
+    }
+
+    func addTime(_ stage: Stage, nanos: Int64) {
+        let elapsed = Int(nanos)
+        switch stage {
+        case .poll: pollNanos.add(elapsed, ordering: .relaxed)
+        case .decode: decodeNanos.add(elapsed, ordering: .relaxed)
+        case .queueWait: queueWaitNanos.add(elapsed, ordering: .relaxed)
+        case .batchWait: batchWaitNanos.add(elapsed, ordering: .relaxed)
+        case .cache: cacheNanos.add(elapsed, ordering: .relaxed)
+        case .inference: inferenceNanos.add(elapsed, ordering: .relaxed)
+        case .encode: encodeNanos.add(elapsed, ordering: .relaxed)
+        case .produce: produceNanos.add(elapsed, ordering: .relaxed)
+        }
+    }
+
+    /// Seconds spent in a stage so far, summed over the threads that run it.
+    public func seconds(in stage: Stage) -> Double {
+        let nanos: Int
+        switch stage {
+        case .poll: nanos = pollNanos.load(ordering: .relaxed)
+        case .decode: nanos = decodeNanos.load(ordering: .relaxed)
+        case .queueWait: nanos = queueWaitNanos.load(ordering: .relaxed)
+        case .batchWait: nanos = batchWaitNanos.load(ordering: .relaxed)
+        case .cache: nanos = cacheNanos.load(ordering: .relaxed)
+        case .inference: nanos = inferenceNanos.load(ordering: .relaxed)
+        case .encode: nanos = encodeNanos.load(ordering: .relaxed)
+        case .produce: nanos = produceNanos.load(ordering: .relaxed)
+        }
+        return Double(nanos) / 1e9
+    }
+
+    static func nowNanos() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    func recordRedisRoundTrip(seconds: Double) {
+        redisRoundTripMicros.store(Int(seconds * 1e6), ordering: .relaxed)
+        redisRoundTrip.recordNanoseconds(Int64(seconds * 1e9))
     }
 
     func recordDeadLetter(_ reason: String) {
@@ -95,6 +151,27 @@ public final class PipelineStats: Sendable {
     public func takeLatencyWindow() -> (interval: LatencySummary, total: LatencySummary) {
         latency.withLock { $0.take() }
     }
+}
+
+/// The stages a record passes through, for the per-stage time counters.
+public enum Stage: String, CaseIterable, Sendable {
+    /// The poll thread inside `consumer.poll` calls that returned records.
+    case poll
+    /// Workers turning event bytes into feature rows (summed over workers).
+    case decode
+    /// Decoded chunks waiting in the intake queue for the batcher (summed over chunks).
+    case queueWait = "queue_wait"
+    /// The batcher waiting for records: a partial batch waiting out `batch.max_wait`, or
+    /// an empty intake.
+    case batchWait = "batch_wait"
+    /// Score cache lookups: key deduplication, the local tier, `MGET`.
+    case cache
+    /// Model calls.
+    case inference
+    /// Building output records (JSON value, headers).
+    case encode
+    /// Handing records to librdkafka (blocks while its queue is full).
+    case produce
 }
 
 /// Latency percentiles in milliseconds.

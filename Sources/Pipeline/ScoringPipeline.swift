@@ -110,7 +110,7 @@ public final class ScoringPipeline: Sendable {
         let workers = (0..<configuration.workers).map { n in
             let worker = DecodeWorker(
                 decoder: decoder, intake: intake, cacheKeys: !configuration.passthrough && (configuration.cache.map { $0.mode != .bypass } ?? false),
-                passthrough: configuration.passthrough)
+                passthrough: configuration.passthrough, stats: stats)
             return NamedThread("streamscore.worker.\(n)") { worker.run() }
         }
         let batcher = NamedThread("streamscore.batcher") {

@@ -27,6 +27,7 @@ struct ConfigurationTests {
         ("nesting limit too deep", "features:\n  max_depth: 100000\n", "features.max_depth"),
         ("bad path", "features:\n  inputs:\n    - {field: \"items[x].price\"}\n", "features.inputs[0].field"),
         ("invalid librdkafka property", "kafka:\n  consumer:\n    fetch.wait.max.ms: \"soon\"\n", "kafka.consumer.fetch.wait.max.ms"),
+        ("metrics address without a port", "metrics:\n  listen: \"0.0.0.0\"\n", "metrics.listen"),
         ("unknown librdkafka property", "kafka:\n  producer:\n    no.such.property: \"1\"\n", "kafka.producer.no.such.property"),
         ("managed property", "kafka:\n  consumer:\n    enable.auto.offset.store: \"true\"\n", "kafka.consumer.enable.auto.offset.store"),
         ("missing model file", "model:\n  path: /nonexistent/model.json\n", "model.path"),

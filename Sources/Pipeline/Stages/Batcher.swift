@@ -69,8 +69,12 @@ struct Batcher {
     mutating func run() {
         var deadline: ContinuousClock.Instant?
         while control.failure == nil {
-            switch intake.takeDecoded(until: deadline ?? .now + .milliseconds(100)) {
+            let waitStart = PipelineStats.nowNanos()
+            let taken = intake.takeDecoded(until: deadline ?? .now + .milliseconds(100))
+            stats.addTime(.batchWait, since: waitStart)
+            switch taken {
             case .chunk(let chunk):
+                stats.addTime(.queueWait, since: chunk.decodedAt)
                 if deadline == nil { deadline = .now + configuration.batchMaxWait }
                 add(chunk)
                 if items.isEmpty { deadline = nil }
@@ -115,16 +119,19 @@ struct Batcher {
         guard !items.isEmpty else { return }
         if rowCount > 0 {
             if cachedScoring != nil {
+                // Times its own cache and model steps.
                 cachedScoring!.score(
                     model: model, rows: rows, rowCount: rowCount, keyRanges: keyRanges, keys: keys, tokens: rowTokens,
                     scores: &scores, cached: &cached)
             } else {
                 let (model, count) = (self.model, rowCount)
+                let start = PipelineStats.nowNanos()
                 rows.withUnsafeBufferPointer { input in
                     scores.withUnsafeMutableBufferPointer { output in
                         model.score(rows: input, rowCount: count, into: output)
                     }
                 }
+                stats.addTime(.inference, since: start)
             }
             stats.batches.add(1, ordering: .relaxed)
             stats.batchRows.add(rowCount, ordering: .relaxed)
@@ -132,6 +139,9 @@ struct Batcher {
         let identity = model.identity
         let topics = configuration.topics
         let classes = classLabels
+        // Two clock reads per record: building it (encode), handing it over (produce).
+        var encodeNanos: Int64 = 0, produceNanos: Int64 = 0
+        var mark = PipelineStats.nowNanos()
         for item in items {
             let outgoing: OutgoingRecord
             switch item.outcome {
@@ -161,13 +171,19 @@ struct Batcher {
                 outgoing = OutgoingRecord(
                     topic: topics.output, key: item.record.key, value: item.record.value, headers: SourceHeaders.of(item.record))
             }
+            let built = PipelineStats.nowNanos()
+            encodeNanos += built - mark
             do {
                 try producer.send(outgoing, token: item.token)
             } catch {
                 control.fail(.deliveryFailed(topic: outgoing.topic, error))
                 break
             }
+            mark = PipelineStats.nowNanos()
+            produceNanos += mark - built
         }
+        stats.addTime(.encode, nanos: encodeNanos)
+        stats.addTime(.produce, nanos: produceNanos)
         items.removeAll(keepingCapacity: true)
         rows.removeAll(keepingCapacity: true)
         keyRanges.removeAll(keepingCapacity: true)

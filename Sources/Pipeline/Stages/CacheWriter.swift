@@ -22,8 +22,11 @@ enum CacheWriter {
                 let ready = writeback.takeReady()
                 if !ready.isEmpty {
                     cache.store(ready)
-                    stats.redisWrites.add(cache.counters.redisWrites - written, ordering: .relaxed)
-                    written = cache.counters.redisWrites
+                    if cache.counters.redisWrites > written {
+                        stats.redisWrites.add(cache.counters.redisWrites - written, ordering: .relaxed)
+                        stats.recordRedisRoundTrip(seconds: cache.counters.lastRoundTrip)
+                        written = cache.counters.redisWrites
+                    }
                 } else if closing {
                     return
                 } else {

@@ -37,6 +37,7 @@ struct CachedScoring {
         scores: inout [Float], cached: inout [Bool]
     ) {
         let width = model.inputCount
+        let lookupStart = PipelineStats.nowNanos()
         var uniqueIndex: [ArraySlice<UInt8>: Int] = [:]
         var uniqueKeys: [[UInt8]] = []
         var rowUnique = [Int](repeating: -1, count: rowCount)
@@ -51,6 +52,7 @@ struct CachedScoring {
                 uniqueKeys.append(Array(key))
             }
         }
+        stats.cacheBatchDuplicates.add(keyRanges.prefix(rowCount).count { $0 != nil } - uniqueKeys.count, ordering: .relaxed)
         let found = cache.lookup(uniqueKeys)
         // One row per key that missed (and every row without a key) goes to the model.
         var scoredAt = [Int](repeating: -1, count: uniqueKeys.count)
@@ -67,12 +69,15 @@ struct CachedScoring {
         compactRows.removeAll(keepingCapacity: true)
         for r in toScore { compactRows += rows[(r * width)..<((r + 1) * width)] }
         if compactScores.count < toScore.count { compactScores = [Float](repeating: 0, count: toScore.count) }
+        stats.addTime(.cache, since: lookupStart)
+        let modelStart = PipelineStats.nowNanos()
         if !toScore.isEmpty {
             let count = toScore.count
             compactRows.withUnsafeBufferPointer { input in
                 compactScores.withUnsafeMutableBufferPointer { output in model.score(rows: input, rowCount: count, into: output) }
             }
         }
+        stats.addTime(.inference, since: modelStart)
         var position = 0
         var newTokens: [UInt64] = []
         for r in 0..<rowCount {
@@ -107,8 +112,10 @@ struct CachedScoring {
         stats.cacheMisses.add(c.misses - lastCounters.misses, ordering: .relaxed)
         stats.cacheErrors.add(c.errors - lastCounters.errors, ordering: .relaxed)
         stats.cacheBypassed.add(c.bypassed - lastCounters.bypassed, ordering: .relaxed)
-        stats.redisReads.add(c.redisReads - lastCounters.redisReads, ordering: .relaxed)
-        stats.redisRoundTripMicros.store(Int(c.lastRoundTrip * 1e6), ordering: .relaxed)
+        if c.redisReads > lastCounters.redisReads {
+            stats.redisReads.add(c.redisReads - lastCounters.redisReads, ordering: .relaxed)
+            stats.recordRedisRoundTrip(seconds: c.lastRoundTrip)
+        }
         lastCounters = c
     }
 }

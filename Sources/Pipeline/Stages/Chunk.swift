@@ -29,4 +29,6 @@ struct DecodedChunk: Sendable {
     /// pipeline has a cache.
     var keyRanges: [Range<Int>?] = []
     var keys: [UInt8] = []
+    /// When decoding finished (`PipelineStats.nowNanos`), for the queue-wait time.
+    var decodedAt: Int64 = 0
 }

@@ -13,11 +13,16 @@ struct DecodeWorker: Sendable {
     let cacheKeys: Bool
     /// Hand every record on undecoded.
     let passthrough: Bool
+    let stats: PipelineStats
 
     /// Runs until the intake queue is closed and empty.
     func run() {
         while let chunk = intake.takeForDecoding() {
-            intake.finishDecoding(decode(chunk))
+            let start = PipelineStats.nowNanos()
+            var decoded = decode(chunk)
+            stats.addTime(.decode, since: start)
+            decoded.decodedAt = PipelineStats.nowNanos()
+            intake.finishDecoding(decoded)
         }
     }
 

@@ -67,7 +67,9 @@ final class PollLoop: Sendable {
                 if !stray.isEmpty { accept(stray) }
                 intake.waitForRoom(below: configuration.intakeResumeBelow + 1, until: .now + .milliseconds(50))
             case .poll(let limit):
+                let start = PipelineStats.nowNanos()
                 let batch = consumer.poll(maxRecords: limit, timeout: .milliseconds(100))
+                if !batch.isEmpty { stats.addTime(.poll, since: start) }
                 if batch.isEmpty {
                     if let idle = configuration.idleExit, isIdle(for: idle, startedAt: started) {
                         control.requestStop("idle for \(idle)")

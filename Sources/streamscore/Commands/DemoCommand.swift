@@ -3,6 +3,7 @@ import Foundation
 import Inference
 import Logging
 import Pipeline
+import ServiceLifecycle
 
 /// `streamscore demo`: the embedded default, no set-up needed.
 struct DemoCommand: AsyncParsableCommand {
@@ -45,6 +46,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .customLong("repeat-ratio"), help: ArgumentHelp("Fraction of events that repeat an earlier card, merchant and amount (what the score cache serves).", valueName: "r"))
     var repeatRatio = 0.3
 
+    @Option(help: ArgumentHelp("Serve GET /metrics (Prometheus) and GET /health here while the demo runs. Example: --metrics 127.0.0.1:9464", valueName: "host:port"))
+    var metrics: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("Log level on stderr.", valueName: "level"))
     var logLevel = "warning"
 
@@ -57,9 +61,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = LogSetup.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .warning)
+        MetricsSetup.bootstrap()
         var loader = ConfigLoader()
         loader.set("model.path", model, flag: "--model")
         if let redis { loader.set("cache.redis_url", redis, flag: "--redis") }
+        if let metrics { loader.set("metrics.listen", metrics, flag: "--metrics") }
         let settings: Settings
         do {
             settings = try Settings(loader)
@@ -101,7 +107,12 @@ struct DemoCommand: AsyncParsableCommand {
         let console = DemoConsole(
             pipeline: pipeline, producer: try LoadProducer(bootstrapServers: broker.bootstrapServers),
             topic: topics.input, rate: rate, duration: duration, malformedRatio: malformedRatio, repeatRatio: repeatRatio)
-        try await WorkerRun(pipeline: pipeline, logger: logger, extraServices: [console]).run()
+        var services: [any Service] = [console]
+        if let listen = settings.metricsListen {
+            services.append(MetricsEndpoint.service(host: listen.host, port: listen.port, pipeline: pipeline, logger: logger))
+            Terminal.out("  metrics: http://\(listen.host):\(listen.port)/metrics")
+        }
+        try await WorkerRun(pipeline: pipeline, logger: logger, extraServices: services).run()
         console.printSummary()
         console.close()
     }

@@ -38,6 +38,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Redis for the score cache (overrides cache.redis_url; STREAMSCORE_REDIS_URL). Example: redis://:secret@cache:6379/0", valueName: "redis://[user:password@]host:port[/db]"))
     var redis: String?
 
+    @Option(help: ArgumentHelp("Serve GET /metrics (Prometheus) and GET /health here (overrides metrics.listen). Example: --metrics 0.0.0.0:9464", valueName: "host:port"))
+    var metrics: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("Overrides logging.level (trace, debug, info, notice, warning, error).", valueName: "level"))
     var logLevel: String?
 
@@ -49,6 +52,7 @@ struct RunCommand: AsyncParsableCommand {
             if let group { loader.set("kafka.group_id", group, flag: "--group") }
             if let logLevel { loader.set("logging.level", logLevel, flag: "--log-level") }
             if let redis { loader.set("cache.redis_url", redis, flag: "--redis") }
+            if let metrics { loader.set("metrics.listen", metrics, flag: "--metrics") }
             settings = try Settings(loader)
         } catch {
             Terminal.err("streamscore: \(error)")
@@ -63,6 +67,7 @@ struct RunCommand: AsyncParsableCommand {
             pipelineConfig.idleExit = .milliseconds(Int(idleExit * 1000))
         }
         let logger = LogSetup.bootstrap(level: settings.logLevel)
+        MetricsSetup.bootstrap()
         let pipeline: ScoringPipeline
         do {
             let model = try ModelLoader.load(path: settings.modelPath, format: settings.modelFormat)
@@ -80,7 +85,11 @@ struct RunCommand: AsyncParsableCommand {
             Terminal.err("streamscore: configuration error: model.path (\(settings.modelPath)): \(error)")
             throw ExitCode(2)
         }
-        try await WorkerRun(pipeline: pipeline, logger: logger).run()
+        var services: [any Service] = []
+        if let listen = settings.metricsListen {
+            services.append(MetricsEndpoint.service(host: listen.host, port: listen.port, pipeline: pipeline, logger: logger))
+        }
+        try await WorkerRun(pipeline: pipeline, logger: logger, extraServices: services).run()
     }
 }
 

@@ -64,6 +64,7 @@ enum ConfigSchema {
         Key(path: "rebalance.drain_timeout_ms", kind: .integer(minimum: 0), defaultValue: .scalar("10000")),
         Key(path: "shutdown.timeout_ms", kind: .integer(minimum: 100), defaultValue: .scalar("30000")),
         Key(path: "logging.level", kind: .string, defaultValue: .scalar("info")),
+        Key(path: "metrics.listen", kind: .string, defaultValue: .scalar("")),
     ]
 
     static func key(_ path: String) -> Key? { keys.first { $0.path == path } }

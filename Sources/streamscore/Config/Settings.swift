@@ -1,4 +1,5 @@
 import Features
+import Foundation
 import Inference
 import Logging
 import Pipeline
@@ -10,6 +11,8 @@ struct Settings {
     var modelPath: String
     var modelFormat: ModelLoader.Format
     var logLevel: Logger.Level
+    /// Where `/metrics` and `/health` are served (nil: not served).
+    var metricsListen: (host: String, port: Int)?
 
     /// Types and checks every value, librdkafka properties included.
     /// - Throws: `ConfigError` naming the key and the reason.
@@ -73,6 +76,18 @@ struct Settings {
             throw ConfigError(key: "logging.level", reason: "expected one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
         }
         logLevel = parsed
+        metricsListen = try Self.listenAddress(config.optionalString("metrics.listen") ?? "", key: "metrics.listen")
+    }
+
+    /// `host:port` (port 0: any free port), or nil for "".
+    static func listenAddress(_ text: String, key: String) throws(ConfigError) -> (host: String, port: Int)? {
+        guard !text.isEmpty else { return nil }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ConfigError(key: key, reason: "expected host:port (port 0 to 65535), e.g. 0.0.0.0:9464; got '\(text)'")
+        }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard !host.isEmpty else { throw ConfigError(key: key, reason: "expected host:port, e.g. 0.0.0.0:9464; got '\(text)'") }
+        return (host, port)
     }
 
     /// The score cache (nil in `bypass` mode).

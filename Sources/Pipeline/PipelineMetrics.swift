@@ -1,0 +1,96 @@
+import CoreMetrics
+import Synchronization
+
+/// The pipeline's counters as swift-metrics metrics (the executable bootstraps Prometheus
+/// and serves them at `/metrics`).
+///
+/// The hot path counts into `PipelineStats` atomics only; `publish()` adds what changed
+/// since its last call to the metrics, so a scrape calls it first and sees exact totals.
+/// The Redis round-trip time is the exception: `PipelineStats` records each one into the
+/// `streamscore_redis_round_trip_seconds` timer as it happens.
+///
+/// | metric | labels |
+/// |---|---|
+/// | `streamscore_events_consumed_total` | |
+/// | `streamscore_outputs_total` | (acknowledged scores) |
+/// | `streamscore_dead_letters_total` | `reason` |
+/// | `streamscore_batches_total`, `streamscore_batch_rows_total` | |
+/// | `streamscore_flagged_total` | (scores at or above the threshold) |
+/// | `streamscore_consumer_pauses_total`, `streamscore_consumer_resumes_total` | |
+/// | `streamscore_rebalances_total` | `kind=assign|revoke` |
+/// | `streamscore_cache_requests_total` | `result=hit|miss|error|bypass` |
+/// | `streamscore_cache_batch_duplicates_total` | (rows sharing an earlier row's key in their batch) |
+/// | `streamscore_redis_round_trips_total` | `kind=read|write` |
+/// | `streamscore_cache_breaker_state` (gauge) | 0 closed, 1 open, 2 half-open |
+/// | `streamscore_stage_seconds_total` | `stage=poll|decode|queue_wait|…` |
+public final class PipelineMetrics: Sendable {
+    private struct Published: Sendable {
+        let counter: Counter
+        let read: @Sendable (PipelineStats) -> Int
+    }
+
+    private let stats: PipelineStats
+    private let counters: [Published]
+    private let stages: [(Stage, FloatingPointCounter)]
+    private let breaker = Gauge(label: "streamscore_cache_breaker_state")
+    private struct Last {
+        var counts: [Int]
+        var stageSeconds: [Double]
+        var deadLetters: [String: Int] = [:]
+        var deadLetterCounters: [String: Counter] = [:]
+    }
+    private let last: Mutex<Last>
+
+    public init(stats: PipelineStats) {
+        self.stats = stats
+        func counter(_ label: String, _ dimensions: [(String, String)] = [], _ read: @escaping @Sendable (PipelineStats) -> Int) -> Published {
+            Published(counter: Counter(label: label, dimensions: dimensions), read: read)
+        }
+        counters = [
+            counter("streamscore_events_consumed_total") { $0.consumed.load(ordering: .relaxed) },
+            counter("streamscore_outputs_total") { $0.outputsAcknowledged.load(ordering: .relaxed) },
+            counter("streamscore_flagged_total") { $0.flagged.load(ordering: .relaxed) },
+            counter("streamscore_batches_total") { $0.batches.load(ordering: .relaxed) },
+            counter("streamscore_batch_rows_total") { $0.batchRows.load(ordering: .relaxed) },
+            counter("streamscore_consumer_pauses_total") { $0.pauses.load(ordering: .relaxed) },
+            counter("streamscore_consumer_resumes_total") { $0.resumes.load(ordering: .relaxed) },
+            counter("streamscore_rebalances_total", [("kind", "assign")]) { $0.assignments.load(ordering: .relaxed) },
+            counter("streamscore_rebalances_total", [("kind", "revoke")]) { $0.revocations.load(ordering: .relaxed) },
+            counter("streamscore_delivery_failures_total") { $0.deliveryFailures.load(ordering: .relaxed) },
+            counter("streamscore_cache_requests_total", [("result", "hit")]) { $0.cacheHits.load(ordering: .relaxed) },
+            counter("streamscore_cache_requests_total", [("result", "miss")]) { $0.cacheMisses.load(ordering: .relaxed) },
+            counter("streamscore_cache_requests_total", [("result", "error")]) { $0.cacheErrors.load(ordering: .relaxed) },
+            counter("streamscore_cache_requests_total", [("result", "bypass")]) { $0.cacheBypassed.load(ordering: .relaxed) },
+            counter("streamscore_cache_batch_duplicates_total") { $0.cacheBatchDuplicates.load(ordering: .relaxed) },
+            counter("streamscore_redis_round_trips_total", [("kind", "read")]) { $0.redisReads.load(ordering: .relaxed) },
+            counter("streamscore_redis_round_trips_total", [("kind", "write")]) { $0.redisWrites.load(ordering: .relaxed) },
+        ]
+        stages = Stage.allCases.map { ($0, FloatingPointCounter(label: "streamscore_stage_seconds_total", dimensions: [("stage", $0.rawValue)])) }
+        last = Mutex(Last(counts: Array(repeating: 0, count: counters.count), stageSeconds: Array(repeating: 0, count: Stage.allCases.count)))
+    }
+
+    /// Adds every counter's change since the last call to its metric.
+    public func publish() {
+        last.withLock { last in
+            for (i, published) in counters.enumerated() {
+                let now = published.read(stats)
+                if now > last.counts[i] { published.counter.increment(by: now - last.counts[i]) }
+                last.counts[i] = now
+            }
+            for (i, (stage, counter)) in stages.enumerated() {
+                let now = stats.seconds(in: stage)
+                if now > last.stageSeconds[i] { counter.increment(by: now - last.stageSeconds[i]) }
+                last.stageSeconds[i] = now
+            }
+            for (reason, now) in stats.deadLettersByReason {
+                let before = last.deadLetters[reason, default: 0]
+                guard now > before else { continue }
+                let counter = last.deadLetterCounters[reason] ?? Counter(label: "streamscore_dead_letters_total", dimensions: [("reason", reason)])
+                last.deadLetterCounters[reason] = counter
+                counter.increment(by: now - before)
+                last.deadLetters[reason] = now
+            }
+            breaker.record(stats.breakerState.load(ordering: .relaxed))
+        }
+    }
+}

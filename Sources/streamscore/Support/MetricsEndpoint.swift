@@ -1,0 +1,60 @@
+import Hummingbird
+import Logging
+import Metrics
+import Pipeline
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+
+/// Metrics bootstrap: swift-metrics to a Prometheus registry. Once per process, before
+/// the first pipeline is created (metrics made before it would go nowhere).
+enum MetricsSetup {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Redis round trips on a loopback or LAN: tens of microseconds to the timeout.
+        factory.durationHistogramBuckets["streamscore_redis_round_trip_seconds"] = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .seconds(1),
+        ]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }()
+
+    static func bootstrap() { _ = registry }
+}
+
+/// The worker's HTTP endpoint (`metrics.listen`): `GET /metrics` in the Prometheus text
+/// format, `GET /health` (200 while the pipeline runs, 503 once it stopped or failed).
+enum MetricsEndpoint {
+    static func service(host: String, port: Int, pipeline: ScoringPipeline, logger: Logger) -> any Service {
+        let metrics = PipelineMetrics(stats: pipeline.stats)
+        let registry = MetricsSetup.registry
+        let router = Router()
+        router.get("metrics") { _, _ -> Response in
+            metrics.publish()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("health") { _, _ -> Response in
+            let (status, text): (HTTPResponse.Status, String) =
+                switch pipeline.outcome {
+                case nil: pipeline.isStopping ? (.serviceUnavailable, "stopping\n") : (.ok, "ok\n")
+                case .failed(let error)?: (.serviceUnavailable, "failed: \(error)\n")
+                case _?: (.serviceUnavailable, "stopped\n")
+                }
+            return Response(status: status, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "streamscore"),
+            onServerRunning: { channel in
+                logger.info("metrics: http://\(channel.localAddress?.description ?? "\(host):\(port)")/metrics")
+            },
+            logger: quiet)
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Pipeline
+import Testing
+
+/// The worker's `/metrics` and `/health`, scraped from the real binary while it runs with
+/// Redis, then with Redis gone.
+@Suite("Metrics endpoint", .serialized)
+struct MetricsEndpointTests {
+    @Test("/metrics counts cache hits, misses, errors, Redis round trips and their time, the breaker state and stage times; /health answers")
+    func scrape() throws {
+        let (input, output, dlq, group) = (uniqueName("in"), uniqueName("out"), uniqueName("dlq"), uniqueName("group"))
+        let broker = try BrokerProcess(partitions: 2, topics: [input, output, dlq])
+        let redis = try RedisServer()
+        let reader = TopicReader(bootstrap: broker.bootstrap)
+        let writer = EventWriter(bootstrap: broker.bootstrap)
+        _ = try writer.write(2_000, to: input, generator: TransactionGenerator(seed: 5, keys: 500, repeatRatio: 0.9))
+        let port = try RedisServer.freePort()
+        let config = try writeWorkerConfig(
+            input: input, output: output, deadLetter: dlq, group: group,
+            extra: "cache:\n  timeout_ms: 50\n  breaker_open_ms: 60000\n  local_capacity: 0")
+        let worker = try WorkerProcess(["run", "--config", config, "--bootstrap", broker.bootstrap, "--redis", redis.url, "--metrics", "127.0.0.1:\(port)"])
+        defer { worker.terminate() }
+        try #require(eventually { (try? reader.count(output, partitions: 2)) ?? 0 >= 2_000 }, "no outputs: \(worker.stderr)")
+
+        let health = try httpGet(port: port, path: "/health")
+        #expect(health.status == 200 && health.body == "ok\n")
+        var metrics = try httpGet(port: port, path: "/metrics")
+        #expect(metrics.status == 200)
+        var text = metrics.body
+        #expect(prometheusValue(text, "streamscore_events_consumed_total") == 2_000)
+        #expect(prometheusValue(text, "streamscore_outputs_total") == 2_000)
+        let hits = try #require(prometheusValue(text, #"streamscore_cache_requests_total{result="hit"}"#))
+        let misses = try #require(prometheusValue(text, #"streamscore_cache_requests_total{result="miss"}"#))
+        let duplicates = try #require(prometheusValue(text, "streamscore_cache_batch_duplicates_total"))
+        #expect(hits > 0 && misses > 0 && duplicates > 0)
+        #expect(hits + misses + duplicates == 2_000, "every event has a key: one request per distinct key in a batch, the rest duplicates")
+        let reads = try #require(prometheusValue(text, #"streamscore_redis_round_trips_total{kind="read"}"#))
+        #expect(reads == prometheusValue(text, "streamscore_batches_total"), "one MGET per batch")
+        #expect(prometheusValue(text, "streamscore_redis_round_trip_seconds_count").map { $0 >= reads } == true)
+        #expect(prometheusValue(text, "streamscore_cache_breaker_state") == 0)
+        for stage in Stage.allCases {
+            #expect(prometheusValue(text, #"streamscore_stage_seconds_total{stage="\#(stage.rawValue)"}"#) != nil, "stage \(stage)")
+        }
+        #expect(prometheusValue(text, #"streamscore_stage_seconds_total{stage="inference"}"#).map { $0 > 0 } == true)
+
+        // Redis gone: errors count, the breaker opens, scoring goes on.
+        redis.kill()
+        _ = try writer.write(1_000, to: input, generator: TransactionGenerator(seed: 6, keys: 500, repeatRatio: 0.9))
+        try #require(eventually { (try? reader.count(output, partitions: 2)) ?? 0 >= 3_000 }, "scoring stopped without Redis: \(worker.stderr)")
+        metrics = try httpGet(port: port, path: "/metrics")
+        text = metrics.body
+        #expect(prometheusValue(text, "streamscore_outputs_total") == 3_000)
+        #expect(prometheusValue(text, "streamscore_cache_breaker_state") == 1)
+        #expect(prometheusValue(text, #"streamscore_cache_requests_total{result="error"}"#).map { $0 > 0 } == true)
+        #expect(prometheusValue(text, #"streamscore_cache_requests_total{result="bypass"}"#).map { $0 > 0 } == true)
+
+        worker.signal(SIGTERM)
+        #expect(worker.waitForExit(timeout: .seconds(30)) == 0, "\(worker.stderr)")
+    }
+}
