@@ -2,7 +2,7 @@
 # Both install what is missing (Debian packages) first.
 
 SWIFT ?= swift
-APT_PACKAGES := librdkafka-dev libhiredis-dev pkg-config kcat redis-server
+APT_PACKAGES := librdkafka-dev libhiredis-dev pkg-config kcat redis-server python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_ARGS ?=
 # Release builds target the CPU this project runs on (x86-64 with AVX2 and FMA: Haswell
@@ -13,7 +13,7 @@ ifeq ($(shell uname -m),x86_64)
 RELEASE_CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DSTREAMSCORE_FMA -Xswiftc -DSTREAMSCORE_AVX2
 endif
 
-.PHONY: deps build release demo test fuzz clean
+.PHONY: deps build release demo test fuzz clean bench-e2e
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -39,7 +39,13 @@ demo: release
 # zero allocations per call.
 ENGINE_SUITES := ModelFixtureTests|InferenceTests|VectorMathTests|AllocationTests|FeatureSpecTests|EventDecoderTests|DemoFeatureTests|FuzzCorpusTests
 
-test: deps
+# The Python peer of `bench e2e` (confluent-kafka, ONNX Runtime), which the smoke test runs.
+PEER_VENV := .venv-peer/bin/python
+$(PEER_VENV): scripts/requirements-peer.txt
+	rm -rf .venv-peer
+	python3 scripts/peer_worker.py --help > /dev/null
+
+test: deps $(PEER_VENV)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 ifneq ($(strip $(RELEASE_CPU_FLAGS)),)
@@ -58,6 +64,11 @@ fuzz: deps
 	mkdir -p .build-fuzz/corpus && cp Tests/Fixtures/FuzzCorpus/* .build-fuzz/corpus/
 	.build-fuzz/release/streamscore-fuzz .build-fuzz/corpus -dict=scripts/json.dict \
 	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=5 -rss_limit_mb=2048 -print_final_stats=1
+
+# The end-to-end benchmark with the release build (BENCH_ARGS: see `streamscore bench e2e --help`).
+BENCH_ARGS ?=
+bench-e2e: release $(PEER_VENV)
+	.build/release/streamscore bench e2e $(BENCH_ARGS)
 
 clean:
 	rm -rf .build .build-cpu .build-fuzz

@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import Testing
+@testable import streamscore
 
 /// The worker's `/metrics` and `/health`, scraped from the real binary while it runs with
 /// Redis, then with Redis gone.

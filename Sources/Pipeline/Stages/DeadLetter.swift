@@ -12,7 +12,6 @@ enum DeadLetter {
         if let field { headers.append(KafkaHeader(Header.errorField, field)) }
         headers.append(KafkaHeader(Header.errorMessage, message))
         headers += SourceHeaders.of(input)
-        headers.append(KafkaHeader(Header.sourceTimestamp, String(input.timestamp)))
         return OutgoingRecord(topic: topic, key: input.key, value: input.value, headers: headers)
     }
 

@@ -8,7 +8,7 @@ import KafkaBridge
 /// for a multi-class model, the most probable class, its probability, and every class's:
 /// `{"id":…,"key":…,"score":0.71,"class":"high","scores":{"low":0.09,"medium":0.2,"high":0.71},"model":…}`.
 /// `cached` says whether the score came from the score cache. Key: the input key, unchanged;
-/// headers: `streamscore.source.{topic,partition,offset}`, `streamscore.model` and
+/// headers: `streamscore.source.{topic,partition,offset,timestamp}`, `streamscore.model` and
 /// `streamscore.cached`.
 enum ScoredRecord {
     static func make(
@@ -89,6 +89,7 @@ enum SourceHeaders {
             KafkaHeader(Header.sourceTopic, input.topic),
             KafkaHeader(Header.sourcePartition, String(input.partition)),
             KafkaHeader(Header.sourceOffset, String(input.offset)),
+            KafkaHeader(Header.sourceTimestamp, String(input.timestamp)),
         ]
     }
 }

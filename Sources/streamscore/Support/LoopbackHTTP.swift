@@ -1,7 +1,8 @@
 import Foundation
 
-/// A plain HTTP/1.1 GET to a loopback port (the tests' client for `/metrics` and `/health`;
-/// no libcurl needed). Returns the status code and the body.
+/// A plain HTTP/1.1 GET to a loopback port: how `bench e2e` (and the tests) read a worker's
+/// `/metrics` and `/health` (no HTTP client library needed). Returns the status code and
+/// the body.
 func httpGet(port: Int, path: String) throws -> (status: Int, body: String) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
@@ -35,4 +36,20 @@ func prometheusValue(_ text: String, _ sample: String) -> Double? {
         return Double(line.dropFirst(sample.count + 1))
     }
     return nil
+}
+
+/// A loopback TCP port nobody listens on now (bound once, then released).
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no free loopback port"]) }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

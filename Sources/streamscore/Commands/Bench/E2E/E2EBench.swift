@@ -1,0 +1,259 @@
+import ArgumentParser
+import Foundation
+
+/// `streamscore bench e2e`: topic-to-topic throughput and latency, beside the passthrough
+/// and kcat ceilings and a Python peer, in one run on one broker.
+struct E2EBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2e",
+        abstract: "End-to-end benchmark: drain rate and latency beside passthrough, kcat and a Python peer.",
+        discussion: """
+            Starts a broker process (`streamscore broker`) unless --bootstrap is given, creates \
+            the topics and preloads --events generated transactions per repeat ratio. Then, \
+            one at a time, each configuration drains the same backlog as its own process while \
+            a measuring consumer reads the output topic:
+              passthrough  this binary with pipeline.mode passthrough (no decode, no model)
+              kcat         kcat -C ... | kcat -P ... (the client's and broker's own ceiling)
+              peer         scripts/peer_worker.py: Python, confluent-kafka, orjson, ONNX
+                           Runtime, the same model as ONNX (Models/bench/*.onnx)
+              streamscore  this binary with each model, cache mode, repeat ratio and batch
+            Drain: events/s between the first and the last output's arrival, the worker's CPU \
+            seconds per million events and peak RSS (from /proc). Rate: each StreamScore \
+            configuration again on an empty topic, fed at a fixed fraction of its drain rate \
+            (open loop, stamped at send) for --rate-seconds; latency = output arrival - input \
+            timestamp (ms resolution), in an HDR histogram. Stage times come from the worker's \
+            own /metrics. Every run checks that each input produced an output.
+
+            The mock broker keeps about 5 MiB per partition: the default partition count \
+            scales with --events. With --bootstrap, the cluster must create topics on use.
+
+            Examples:
+              streamscore bench e2e                                  # 1M events, the full matrix
+              streamscore bench e2e --events 200000 --models mlp --rates 0.5 --json
+              streamscore bench e2e --batch 256/2,1024/5 --repeats 0,0.5,0.9 --cache off,redis
+            """
+    )
+
+    @Option(help: ArgumentHelp("Use this Kafka cluster instead of starting a broker process.", valueName: "host:port"))
+    var bootstrap: String?
+
+    @Option(help: "Events preloaded per input (the drain backlog).")
+    var events = 1_000_000
+
+    @Option(help: ArgumentHelp("Partitions per topic (default: enough for the mock broker's ~5 MiB per partition, at least 8).", valueName: "n"))
+    var partitions: Int?
+
+    @Option(help: ArgumentHelp("Models, comma-separated: logistic, mlp, xgboost (Models/bench/fraud-*.json and .onnx).", valueName: "names"))
+    var models = "logistic,mlp,xgboost"
+
+    @Option(help: ArgumentHelp("Score cache settings, comma-separated: off, local (in-process tier), redis. Default: off,redis with redis-server installed, else off,local.", valueName: "modes"))
+    var cache: String?
+
+    @Option(help: ArgumentHelp("Repeated-key ratios of the preloaded inputs, comma-separated (the first one also feeds the ceilings and the peer).", valueName: "r,r"))
+    var repeats = "0.9"
+
+    @Option(help: ArgumentHelp("Batch settings max_rows/max_wait_ms, comma-separated.", valueName: "rows/ms,..."))
+    var batch = "256/2"
+
+    @Option(help: ArgumentHelp("Rate runs as fractions of each configuration's drain rate, comma-separated; 'none' for none.", valueName: "f,f"))
+    var rates = "0.25,0.5,0.75"
+
+    @Option(name: .customLong("rate-seconds"), help: "How long each rate run produces.")
+    var rateSeconds = 10.0
+
+    @Flag(inversion: .prefixedNo, help: "Run the kcat pipe ceiling (needs kcat).")
+    var kcat = true
+
+    @Flag(inversion: .prefixedNo, help: "Run the Python peer (creates .venv-peer on first use).")
+    var peer = true
+
+    @Option(help: ArgumentHelp("Redis for --cache redis (default: a redis-server started on a free loopback port).", valueName: "redis://host:port"))
+    var redis: String?
+
+    @Option(help: "The worker's preprocessing threads (pipeline.workers).")
+    var workers = 2
+
+    @Option(name: .customLong("stall-seconds"), help: "Give up on a run when no output arrives for this long.")
+    var stallSeconds = 60.0
+
+    @Option(name: .customLong("logs"), help: ArgumentHelp("Directory for the processes' logs and configs (default: a new temporary one).", valueName: "dir"))
+    var logDirectory: String?
+
+    @Flag(help: "Print one JSON object per configuration instead of the tables.")
+    var json = false
+
+    func validate() throws {
+        guard events > 0 else { throw ValidationError("--events must be positive") }
+        guard partitions.map({ $0 > 0 }) ?? true else { throw ValidationError("--partitions must be positive") }
+        guard rateSeconds > 0, stallSeconds > 0, workers > 0 else { throw ValidationError("--rate-seconds, --stall-seconds and --workers must be positive") }
+        _ = try parsedModels()
+        _ = try parsedCaches()
+        _ = try parsedRepeats()
+        _ = try parsedBatches()
+        _ = try parsedRates()
+    }
+
+    func run() throws {
+        let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let models = try parsedModels()
+        for model in models where !FileManager.default.fileExists(atPath: model.path) {
+            throw ValidationError("\(model.path) not found: run from the StreamScore checkout (scripts/make_bench_models.py writes Models/bench)")
+        }
+        let kcatPresent = FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat")
+        if kcat && !kcatPresent { Terminal.err("bench: kcat not found (apt install kcat): no kcat ceiling") }
+        let plan = E2EPlan(
+            models: models, caches: try parsedCaches(), repeats: try parsedRepeats(), batches: try parsedBatches(),
+            rates: try parsedRates(), kcat: kcat && kcatPresent, peer: peer)
+        let partitionCount = partitions ?? max(8, (events * 400 + 4 * 1_048_576 - 1) / (4 * 1_048_576))
+        let logs = URL(fileURLWithPath: logDirectory ?? NSTemporaryDirectory() + "streamscore-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let binary = try Self.ownExecutable()
+
+        var processes: [ChildProcess] = []
+        defer { for p in processes.reversed() { p.stop(grace: .seconds(5)) } }
+        let servers: String
+        if let bootstrap {
+            servers = bootstrap
+        } else {
+            let broker = try ChildProcess(
+                name: "broker", executable: binary,
+                arguments: ["broker", "--partitions", String(partitionCount), "--topics", plan.topics.joined(separator: ",")],
+                captureStdout: true, logDirectory: logs)
+            processes.append(broker)
+            guard let line = broker.readLine(prefix: "BOOTSTRAP=") else { throw E2EError("the broker did not start: \(broker.logTail)") }
+            servers = line
+        }
+        var redisURL = redis
+        if redisURL == nil, plan.drains.contains(where: { if case .streamscore(_, .redis, _) = $0.subject { true } else { false } }) {
+            let port = try freeLoopbackPort()
+            let server = try ChildProcess(
+                name: "redis", executable: "/usr/bin/redis-server",
+                arguments: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], logDirectory: logs)
+            processes.append(server)
+            redisURL = "redis://127.0.0.1:\(port)"
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        if peer {
+            // Creates .venv-peer on first use, outside any timed run.
+            let check = try ChildProcess(
+                name: "peer-setup", executable: "/usr/bin/python3",
+                arguments: [root.appendingPathComponent("scripts/peer_worker.py").path, "--help"], logDirectory: logs)
+            guard check.waitForExit(timeout: .seconds(900)) == 0 else { throw E2EError("the Python peer's venv could not be set up: \(check.logTail)") }
+        }
+        Terminal.err("bench e2e: broker \(servers), \(partitionCount) partitions, \(events) events per input; logs in \(logs.path)")
+
+        let runner = E2ERunner(
+            bootstrap: servers, partitions: partitionCount, binary: binary, root: root, logs: logs, redisURL: redisURL,
+            workers: workers, stall: .seconds(stallSeconds))
+        for (i, input) in plan.preloadedInputs.enumerated() {
+            try runner.preload(topic: input.topic, count: events, repeatRatio: input.repeatRatio, seed: UInt64(11 + i))
+        }
+        var report = E2EReport(events: events, partitions: partitionCount)
+        var drained: [E2ERunner.Measurement] = []
+        for (i, drain) in plan.drains.enumerated() {
+            let label = "[\(i + 1)/\(plan.drains.count)] drain \(Self.describe(drain.subject, repeats: drain.repeatRatio))"
+            let m = try runner.drain(drain, count: events, label: label)
+            Terminal.err("\(label): \(Int(m.meter.eventsPerSecond)) events/s\(m.complete ? "" : " (INCOMPLETE)")")
+            drained.append(m)
+        }
+        // Ceilings and peers beside each StreamScore configuration.
+        func rate(_ where: (E2EPlan.Subject) -> Bool) -> Double? {
+            plan.drains.indices.first { `where`(plan.drains[$0].subject) }.map { drained[$0].meter.eventsPerSecond }
+        }
+        func row(_ mode: String, _ subject: E2EPlan.Subject, _ repeatRatio: Double, _ m: E2ERunner.Measurement) -> E2EReport.Row {
+            var r = E2EReport.Row(mode: mode, subject: subject, repeatRatio: repeatRatio, measurement: m)
+            if case .streamscore(let model, _, let batch) = subject {
+                r.passthrough = rate { if case .passthrough(let b) = $0 { b.maxRows == batch.maxRows && b.maxWaitMs == batch.maxWaitMs } else { false } }
+                r.kcat = rate { if case .kcat = $0 { true } else { false } }
+                r.peer = rate {
+                    if case .peer(let m, let b) = $0 { m.name == model.name && b.maxRows == batch.maxRows && b.maxWaitMs == batch.maxWaitMs } else { false }
+                }
+            }
+            return r
+        }
+        for (drain, m) in zip(plan.drains, drained) { report.rows.append(row("drain", drain.subject, drain.repeatRatio, m)) }
+        for (i, run) in plan.rateRuns.enumerated() {
+            let drain = plan.drains[run.drain]
+            let target = run.fraction * drained[run.drain].meter.eventsPerSecond
+            let label = "[\(i + 1)/\(plan.rateRuns.count)] rate \(Int(run.fraction * 100))% \(Self.describe(drain.subject, repeats: drain.repeatRatio))"
+            guard target >= 1 else {
+                Terminal.err("\(label): skipped (no drain rate)")
+                continue
+            }
+            let m = try runner.rate(run, subject: drain.subject, repeatRatio: drain.repeatRatio, rate: target, seconds: rateSeconds, label: label)
+            Terminal.err("\(label): p50 \(m.meter.latencyMilliseconds(percentile: 50)) ms, p99 \(m.meter.latencyMilliseconds(percentile: 99)) ms")
+            report.rows.append(row("rate", drain.subject, drain.repeatRatio, m))
+        }
+        Terminal.out(json ? report.json : report.table)
+        if report.rows.contains(where: { !$0.measurement.complete }) {
+            throw E2EError("some runs did not account for every input (see above)")
+        }
+    }
+
+    private static func describe(_ s: E2EPlan.Subject, repeats: Double) -> String {
+        switch s {
+        case .streamscore(let m, let c, let b): "streamscore \(m.name) cache=\(c.rawValue) repeats=\(Int(repeats * 100))% batch=\(b)"
+        case .passthrough(let b): "passthrough batch=\(b)"
+        case .kcat: "kcat pipe"
+        case .peer(let m, let b): "peer \(m.name) batch=\(b)"
+        }
+    }
+
+    private static func ownExecutable() throws -> String {
+        let path = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        return path
+    }
+
+    private static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func parsedModels() throws -> [E2EPlan.Model] {
+        let names = Self.list(models)
+        guard !names.isEmpty else { throw ValidationError("--models: at least one of logistic, mlp, xgboost") }
+        return try names.map { name in
+            let file = ["logistic": "fraud-logistic", "mlp": "fraud-mlp", "xgboost": "fraud-xgb"][name]
+            guard let file else { throw ValidationError("--models: unknown model '\(name)' (logistic, mlp, xgboost)") }
+            return E2EPlan.Model(name: name, path: "Models/bench/\(file).json", onnxPath: "Models/bench/\(file).onnx")
+        }
+    }
+
+    func parsedCaches() throws -> [E2EPlan.Cache] {
+        let text = cache ?? (FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server") || redis != nil ? "off,redis" : "off,local")
+        let modes = try Self.list(text).map { name in
+            guard let mode = E2EPlan.Cache(rawValue: name) else { throw ValidationError("--cache: unknown mode '\(name)' (off, local, redis)") }
+            return mode
+        }
+        guard !modes.isEmpty else { throw ValidationError("--cache: at least one of off, local, redis") }
+        return modes
+    }
+
+    func parsedRepeats() throws -> [Double] {
+        let values = Self.list(repeats).compactMap(Double.init)
+        guard !values.isEmpty, values.count == Self.list(repeats).count, values.allSatisfy({ (0...1).contains($0) }) else {
+            throw ValidationError("--repeats: ratios within 0...1, comma-separated")
+        }
+        return values
+    }
+
+    func parsedBatches() throws -> [E2EPlan.Batch] {
+        let batches = try Self.list(batch).map { item in
+            let parts = item.split(separator: "/")
+            guard parts.count == 2, let rows = Int(parts[0]), let wait = Int(parts[1]), rows > 0, wait >= 0 else {
+                throw ValidationError("--batch: max_rows/max_wait_ms, e.g. 256/2; got '\(item)'")
+            }
+            return E2EPlan.Batch(maxRows: rows, maxWaitMs: wait)
+        }
+        guard !batches.isEmpty else { throw ValidationError("--batch: at least one max_rows/max_wait_ms") }
+        return batches
+    }
+
+    func parsedRates() throws -> [Double] {
+        if rates == "none" { return [] }
+        let values = Self.list(rates).compactMap(Double.init)
+        guard values.count == Self.list(rates).count, values.allSatisfy({ $0 > 0 && $0 <= 2 }) else {
+            throw ValidationError("--rates: fractions of the drain rate (0 < f <= 2), comma-separated, or 'none'")
+        }
+        return values
+    }
+}

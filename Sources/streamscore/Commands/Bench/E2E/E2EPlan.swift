@@ -1,0 +1,108 @@
+import Foundation
+
+/// What one `bench e2e` run measures: the configurations, in the order they run, and the
+/// topics they need (created up front on the broker).
+struct E2EPlan {
+    struct Model: Sendable {
+        var name: String
+        /// The file StreamScore loads, and the same model as ONNX for the Python peer.
+        var path: String
+        var onnxPath: String
+    }
+
+    struct Batch: Sendable, CustomStringConvertible {
+        var maxRows: Int
+        var maxWaitMs: Int
+        var description: String { "\(maxRows)/\(maxWaitMs)ms" }
+    }
+
+    enum Cache: String, Sendable {
+        case off, local, redis
+    }
+
+    /// Who drains the input.
+    enum Subject: Sendable {
+        case streamscore(model: Model, cache: Cache, batch: Batch)
+        /// StreamScore with `pipeline.mode: passthrough`: the same bytes out, no decode, no model.
+        case passthrough(batch: Batch)
+        /// `kcat -C … | kcat -P …`: the client's and broker's own ceiling.
+        case kcat
+        /// scripts/peer_worker.py: Python, confluent-kafka, ONNX Runtime.
+        case peer(model: Model, batch: Batch)
+
+        var label: String {
+            switch self {
+            case .streamscore: "streamscore"
+            case .passthrough: "passthrough"
+            case .kcat: "kcat"
+            case .peer: "peer"
+            }
+        }
+    }
+
+    /// One drain of a preloaded input, then (for StreamScore's configurations) rate runs.
+    struct Drain: Sendable {
+        var subject: Subject
+        var repeatRatio: Double
+        var input: String
+        var output: String
+    }
+
+    struct RateRun: Sendable {
+        /// Index into `drains` of the configuration this runs again at a fixed rate.
+        var drain: Int
+        var fraction: Double
+        var input: String
+        var output: String
+    }
+
+    var drains: [Drain] = []
+    var rateRuns: [RateRun] = []
+    let deadLetter = "bench.dlq"
+
+    init(models: [Model], caches: [Cache], repeats: [Double], batches: [Batch], rates: [Double], kcat: Bool, peer: Bool) {
+        var outputs = 0
+        func output() -> String {
+            outputs += 1
+            return "bench.out.\(outputs)"
+        }
+        // Ceilings and peers drain the first input; they do not care about repeats.
+        let baseInput = Self.input(repeats[0])
+        for batch in batches {
+            drains.append(Drain(subject: .passthrough(batch: batch), repeatRatio: repeats[0], input: baseInput, output: output()))
+        }
+        if kcat { drains.append(Drain(subject: .kcat, repeatRatio: repeats[0], input: baseInput, output: output())) }
+        for model in models {
+            for batch in batches {
+                if peer { drains.append(Drain(subject: .peer(model: model, batch: batch), repeatRatio: repeats[0], input: baseInput, output: output())) }
+                for repeatRatio in repeats {
+                    for cache in caches {
+                        drains.append(Drain(
+                            subject: .streamscore(model: model, cache: cache, batch: batch), repeatRatio: repeatRatio,
+                            input: Self.input(repeatRatio), output: output()))
+                    }
+                }
+            }
+        }
+        var rateTopics = 0
+        for (i, drain) in drains.enumerated() {
+            guard case .streamscore = drain.subject else { continue }
+            for fraction in rates {
+                rateTopics += 1
+                rateRuns.append(RateRun(drain: i, fraction: fraction, input: "bench.rate.\(rateTopics)", output: output()))
+            }
+        }
+    }
+
+    /// The preloaded input topic for a repeat ratio.
+    static func input(_ repeatRatio: Double) -> String { "bench.in.r\(Int((repeatRatio * 100).rounded()))" }
+
+    var preloadedInputs: [(topic: String, repeatRatio: Double)] {
+        var seen = Set<String>()
+        return drains.compactMap { seen.insert($0.input).inserted ? ($0.input, $0.repeatRatio) : nil }
+    }
+
+    var topics: [String] {
+        preloadedInputs.map(\.topic) + drains.map(\.output) + rateRuns.flatMap { [$0.input, $0.output] } + [deadLetter]
+    }
+}

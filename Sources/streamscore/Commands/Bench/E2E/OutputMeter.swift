@@ -1,0 +1,113 @@
+import Foundation
+import Histogram
+import KafkaBridge
+import Pipeline
+import Synchronization
+
+/// The benchmark's measuring consumer: reads an output topic from the beginning on a
+/// thread of its own and records, for every record, when it arrived and how late it was
+/// (arrival − the input's timestamp, from the `streamscore.source.timestamp` header).
+///
+/// It also checks that every input is accounted for: the distinct source offsets seen
+/// (from the `streamscore.source.partition/offset` headers), and how many records carried
+/// none (a kcat pipe copies values only).
+final class OutputMeter: Sendable {
+    struct Snapshot: Sendable {
+        var records = 0
+        /// Distinct inputs (source partition and offset) seen; duplicates are `records` − this.
+        var distinctSources = 0
+        var withoutSource = 0
+        /// Realtime microseconds of the first and latest arrival.
+        var firstArrival: Int64 = 0
+        var lastArrival: Int64 = 0
+        var latency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+
+        /// Records per second between the first and the latest arrival.
+        var eventsPerSecond: Double {
+            lastArrival > firstArrival ? Double(records - 1) / (Double(lastArrival - firstArrival) / 1e6) : 0
+        }
+
+        func latencyMilliseconds(percentile: Double) -> Double {
+            latency.totalCount == 0 ? 0 : Double(latency.valueAtPercentile(percentile)) / 1000
+        }
+
+        var maxLatencyMilliseconds: Double { latency.totalCount == 0 ? 0 : Double(latency.max) / 1000 }
+    }
+
+    private struct State {
+        var snapshot = Snapshot()
+        var seen: [Int32: Set<Int64>] = [:]
+        var stop = false
+    }
+
+    private let state = Mutex(State())
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(bootstrap: String, topic: String, partitions: Int) throws(KafkaError) {
+        let consumer = try KafkaConsumer(config: KafkaConfig([
+            "bootstrap.servers": bootstrap,
+            "group.id": "streamscore-bench-meter",
+            "enable.auto.commit": "false",
+            "enable.partition.eof": "false",
+            "fetch.wait.max.ms": "5",
+            "log_level": "3",
+        ]))
+        try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<Int32(partitions)).map { (TopicPartition(topic, $0), KafkaConsumer.beginning) }))
+        let thread = Thread { [self] in
+            defer { finished.signal() }
+            while !state.withLock({ $0.stop }) {
+                let records = consumer.poll(maxRecords: 5000, timeout: .milliseconds(50))
+                guard !records.isEmpty else { continue }
+                let now = Self.realtimeMicros()
+                state.withLock { s in
+                    for record in records {
+                        s.snapshot.records += 1
+                        if s.snapshot.firstArrival == 0 { s.snapshot.firstArrival = now }
+                        s.snapshot.lastArrival = now
+                        if let p = record.header(Header.sourcePartition).flatMap({ Int32($0.text) }),
+                            let o = record.header(Header.sourceOffset).flatMap({ Int64($0.text) })
+                        {
+                            if s.seen[p, default: []].insert(o).inserted { s.snapshot.distinctSources += 1 }
+                        } else {
+                            s.snapshot.withoutSource += 1
+                        }
+                        if let ms = record.header(Header.sourceTimestamp).flatMap({ Int64($0.text) }) {
+                            _ = s.snapshot.latency.record(UInt64(max(0, min(now - ms * 1000, 3_600_000_000))))
+                        }
+                    }
+                }
+            }
+            consumer.close()
+        }
+        thread.name = "streamscore.bench.meter"
+        thread.start()
+    }
+
+    var snapshot: Snapshot { state.withLock { $0.snapshot } }
+    var count: Int { state.withLock { $0.snapshot.records } }
+
+    /// Waits until `count` records arrived, or until nothing new arrived for `stall`.
+    /// Returns whether all arrived.
+    func wait(for count: Int, stall: Duration, progress: (Int) -> Void = { _ in }) -> Bool {
+        var last = self.count, lastChange = ContinuousClock.now
+        while true {
+            let now = self.count
+            progress(now)
+            if now >= count { return true }
+            if now != last { (last, lastChange) = (now, .now) }
+            if ContinuousClock.now - lastChange >= stall { return false }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func stop() {
+        state.withLock { $0.stop = true }
+        finished.wait()
+    }
+
+    static func realtimeMicros() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+}
