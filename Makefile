@@ -68,6 +68,7 @@ fuzz: deps
 # The end-to-end benchmark with the release build (BENCH_ARGS: see `streamscore bench e2e --help`).
 BENCH_ARGS ?=
 bench-e2e: release $(PEER_VENV)
+	[ -f .build/bench-models/fraud-xgb-large.onnx ] || python3 scripts/make_bench_models.py --large
 	.build/release/streamscore bench e2e $(BENCH_ARGS)
 
 clean:

@@ -65,6 +65,7 @@ def main():
     p.add_argument("--max-rows", type=int, default=256)
     p.add_argument("--max-wait-ms", type=float, default=2.0)
     p.add_argument("--idle-exit", type=float, default=2.0)
+    p.add_argument("--fetch-wait-ms", type=int, default=5, help="fetch.wait.max.ms (the bench uses 1, as for every subject)")
     args = p.parse_args()
 
     options = ort.SessionOptions()
@@ -79,6 +80,7 @@ def main():
     consumer = Consumer({
         "bootstrap.servers": args.bootstrap, "group.id": args.group, "auto.offset.reset": "earliest",
         "enable.auto.commit": True, "enable.auto.offset.store": False, "auto.commit.interval.ms": 1000,
+        "fetch.wait.max.ms": args.fetch_wait_ms,
     })
     producer = Producer({"bootstrap.servers": args.bootstrap, "linger.ms": 1, "enable.idempotence": True})
     failed = []

@@ -31,6 +31,7 @@ public final class KafkaProducer: Sendable {
             kind: .producer, config: config,
             callbacks: RDKafkaCallbacks(onDelivery: onDelivery, onError: onError, onLog: onLog))
         let thread = Thread { [handle, loop] in
+            Thread.current.name = "kafka.delivery"  // the kernel's name too (15 bytes at most)
             while loop.running.load(ordering: .acquiring) {
                 handle.withPointer { _ = rd_kafka_poll($0, 100) }
             }
@@ -72,33 +73,34 @@ public final class KafkaProducer: Sendable {
         let error: KafkaError? = record.topic.withCString { topic in
             record.value.withUnsafeBytes { value in
                 (record.key ?? []).withUnsafeBytes { key in
-                    var vus: [rd_kafka_vu_t] = []
-                    vus.reserveCapacity(8)
-                    var v = rd_kafka_vu_t()
-                    v.vtype = RD_KAFKA_VTYPE_TOPIC; v.u.cstr = topic; vus.append(v)
-                    if let partition = record.partition {
-                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_PARTITION; v.u.i32 = partition; vus.append(v)
-                    }
-                    v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_MSGFLAGS; v.u.i = RD_KAFKA_MSG_F_COPY; vus.append(v)
-                    v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_VALUE
-                    v.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); v.u.mem.size = value.count
-                    vus.append(v)
-                    if record.key != nil {
-                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_KEY
-                        v.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); v.u.mem.size = key.count
-                        vus.append(v)
-                    }
-                    if let timestamp = record.timestamp {
-                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_TIMESTAMP; v.u.i64 = timestamp; vus.append(v)
-                    }
-                    v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_OPAQUE
-                    v.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)); vus.append(v)
-                    if let headers {
-                        v = rd_kafka_vu_t(); v.vtype = RD_KAFKA_VTYPE_HEADERS; v.u.headers = headers.pointer; vus.append(v)
-                    }
-                    return handle.withPointer { rk -> KafkaError? in
-                        vus.withUnsafeBufferPointer { list in
-                            guard let error = rd_kafka_produceva(rk, list.baseAddress, list.count) else { return nil }
+                    // At most 8 arguments, on the stack (no allocation per record).
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
+                        var count = 0
+                        func add(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t) -> Void) {
+                            var v = rd_kafka_vu_t()
+                            v.vtype = type
+                            set(&v)
+                            vus[count] = v
+                            count += 1
+                        }
+                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        if let partition = record.partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
+                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        add(RD_KAFKA_VTYPE_VALUE) {
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                            $0.u.mem.size = value.count
+                        }
+                        if record.key != nil {
+                            add(RD_KAFKA_VTYPE_KEY) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                                $0.u.mem.size = key.count
+                            }
+                        }
+                        if let timestamp = record.timestamp { add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp } }
+                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)) }
+                        if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers.pointer } }
+                        return handle.withPointer { rk -> KafkaError? in
+                            guard let error = rd_kafka_produceva(rk, vus.baseAddress, count) else { return nil }
                             return KafkaError(consuming: error)
                         }
                     }

@@ -80,6 +80,9 @@ public struct PipelineConfiguration: Sendable {
             "enable.partition.eof": "false",
             "session.timeout.ms": "10000",
             "fetch.wait.max.ms": "5",
+            // Small requests go out at once: Nagle's algorithm holds them for the previous
+            // one's ACK, which delayed-ACK can hold 40 ms (`bench e2e` rate runs).
+            "socket.nagle.disable": "true",
             // librdkafka's prefetch queue is part of the worker's memory: bound it.
             "queued.max.messages.kbytes": "16384",
         ]
@@ -95,6 +98,7 @@ public struct PipelineConfiguration: Sendable {
     public var producerConfig: [String: String] {
         var p: [String: String] = [
             "linger.ms": "2",
+            "socket.nagle.disable": "true",
             "queue.buffering.max.messages": "100000",
             "message.timeout.ms": "60000",
         ]

@@ -25,6 +25,7 @@ struct E2EBenchSmokeTests {
         #expect(rows("drain", "peer").count == 1)
         #expect(rows("drain", "streamscore").count == 2, "cache off and on")
         #expect(rows("rate", "streamscore").count == 2, "one rate run per StreamScore configuration")
+        #expect(rows("rate", "passthrough").count == 1, "the latency floor: passthrough at a fixed rate too")
 
         for row in report {
             let what = "\(row["mode"]!) \(row["subject"]!) cache=\(row["cache"]!)"

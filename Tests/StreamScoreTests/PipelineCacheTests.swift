@@ -58,7 +58,10 @@ struct PipelineCacheTests {
         }
         let stats = pipeline.stats
         let scored = model.rows.load(ordering: .relaxed)
-        #expect(cachedCount > 2_000, "most repeats come from the cache: \(cachedCount)")
+        // Repeats are served without the model: from the cache, or by the row of the same
+        // batch that has their key (how many of each depends on how the batches fall).
+        #expect(cachedCount > 1_000, "repeats come from the cache: \(cachedCount)")
+        #expect(4_000 - scored >= 3_000, "most repeats are not scored again: \(scored) scored")
         // Every distinct key is scored at least once; a cached row is not scored; and a key
         // repeated within one batch is scored once for all its rows.
         let distinct = Set(written.map { w -> String in

@@ -9,10 +9,12 @@ final class NamedThread: Sendable {
     init(_ name: String, _ body: @escaping @Sendable () -> Void) {
         self.name = name
         let thread = Thread { [finished] in
+            // Set from the thread itself, Foundation also names the kernel thread (`top -H`,
+            // /proc/PID/task/*/comm), which holds 15 bytes: `batcher`, `worker.0`, ….
+            Thread.current.name = String(name.trimmingPrefix("streamscore.").prefix(15))
             body()
             finished.withLock { $0 = true }
         }
-        thread.name = name
         thread.stackSize = 1 << 20
         thread.start()
     }

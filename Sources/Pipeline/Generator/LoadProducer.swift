@@ -21,7 +21,7 @@ public final class LoadProducer: Sendable {
     public init(bootstrapServers: String, properties: [String: String] = [:]) throws(KafkaError) {
         let counters = Counters()
         producer = try KafkaProducer(
-            config: KafkaConfig(["bootstrap.servers": bootstrapServers, "linger.ms": "1", "enable.idempotence": "true"])
+            config: KafkaConfig(["bootstrap.servers": bootstrapServers, "linger.ms": "1", "enable.idempotence": "true", "socket.nagle.disable": "true"])
                 .merging(properties),
             onDelivery: { report in
                 if report.error == nil { counters.acknowledged.add(1, ordering: .relaxed) }

@@ -38,6 +38,7 @@ struct Batcher {
     private var keys: [UInt8] = []
     private var rowTokens: [UInt64] = []
     private var cached: [Bool]
+    private var output: ScoredRecord
 
     init(
         model: any Model, producer: KafkaProducer, intake: IntakeQueue, stats: PipelineStats,
@@ -51,6 +52,7 @@ struct Batcher {
         self.configuration = configuration
         self.logger = logger
         self.classLabels = model.outputNames ?? (0..<model.outputCount).map(String.init)
+        self.output = ScoredRecord(model: model.identity)
         self.scores = [Float](repeating: 0, count: configuration.batchMaxRows * model.outputCount)
         self.rows.reserveCapacity(configuration.batchMaxRows * model.inputCount)
         self.cached = [Bool](repeating: false, count: configuration.batchMaxRows)
@@ -136,7 +138,6 @@ struct Batcher {
             stats.batches.add(1, ordering: .relaxed)
             stats.batchRows.add(rowCount, ordering: .relaxed)
         }
-        let identity = model.identity
         let topics = configuration.topics
         let classes = classLabels
         // Two clock reads per record: building it (encode), handing it over (produce).
@@ -156,20 +157,19 @@ struct Batcher {
                 } else if outputs == 1 {
                     let score = rowScores[rowScores.startIndex]
                     if score >= configuration.decisionThreshold { stats.flagged.add(1, ordering: .relaxed) }
-                    outgoing = ScoredRecord.make(
+                    outgoing = output.make(
                         input: item.record, id: id, score: score, threshold: configuration.decisionThreshold,
-                        model: identity, cached: cached[r], topic: topics.output)
+                        cached: cached[r], topic: topics.output)
                 } else {
-                    outgoing = ScoredRecord.make(
+                    outgoing = output.make(
                         input: item.record, id: id, probabilities: rowScores, classes: classes,
-                        model: identity, cached: false, topic: topics.output)
+                        cached: false, topic: topics.output)
                 }
             case .deadLetter(let error):
                 stats.recordDeadLetter(error.reason)
                 outgoing = DeadLetter.make(input: item.record, error: error, topic: topics.deadLetter)
             case .passthrough:
-                outgoing = OutgoingRecord(
-                    topic: topics.output, key: item.record.key, value: item.record.value, headers: SourceHeaders.of(item.record))
+                outgoing = output.passthrough(item.record, topic: topics.output)
             }
             let built = PipelineStats.nowNanos()
             encodeNanos += built - mark

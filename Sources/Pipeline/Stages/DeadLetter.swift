@@ -11,7 +11,8 @@ enum DeadLetter {
         var headers = [KafkaHeader(Header.errorReason, reason)]
         if let field { headers.append(KafkaHeader(Header.errorField, field)) }
         headers.append(KafkaHeader(Header.errorMessage, message))
-        headers += SourceHeaders.of(input)
+        var source = SourceHeaders()
+        headers += source.of(input)
         return OutgoingRecord(topic: topic, key: input.key, value: input.value, headers: headers)
     }
 

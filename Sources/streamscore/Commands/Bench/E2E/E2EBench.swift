@@ -43,7 +43,7 @@ struct E2EBench: ParsableCommand {
     @Option(help: ArgumentHelp("Partitions per topic (default: enough for the mock broker's ~5 MiB per partition, at least 8).", valueName: "n"))
     var partitions: Int?
 
-    @Option(help: ArgumentHelp("Models, comma-separated: logistic, mlp, xgboost (Models/bench/fraud-*.json and .onnx).", valueName: "names"))
+    @Option(help: ArgumentHelp("Models, comma-separated: logistic, mlp, xgboost (Models/bench/fraud-*.json and .onnx), mlp-large, xgboost-large (scripts/make_bench_models.py --large).", valueName: "names"))
     var models = "logistic,mlp,xgboost"
 
     @Option(help: ArgumentHelp("Score cache settings, comma-separated: off, local (in-process tier), redis. Default: off,redis with redis-server installed, else off,local.", valueName: "modes"))
@@ -82,6 +82,9 @@ struct E2EBench: ParsableCommand {
     @Flag(help: "Print one JSON object per configuration instead of the tables.")
     var json = false
 
+    @Option(name: .customLong("json-file"), help: ArgumentHelp("Also write the JSON report to this file.", valueName: "file"))
+    var jsonFile: String?
+
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard partitions.map({ $0 > 0 }) ?? true else { throw ValidationError("--partitions must be positive") }
@@ -97,7 +100,7 @@ struct E2EBench: ParsableCommand {
         let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let models = try parsedModels()
         for model in models where !FileManager.default.fileExists(atPath: model.path) {
-            throw ValidationError("\(model.path) not found: run from the StreamScore checkout (scripts/make_bench_models.py writes Models/bench)")
+            throw ValidationError("\(model.path) not found: run from the StreamScore checkout; scripts/make_bench_models.py [--large] writes the models")
         }
         let kcatPresent = FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat")
         if kcat && !kcatPresent { Terminal.err("bench: kcat not found (apt install kcat): no kcat ceiling") }
@@ -185,6 +188,7 @@ struct E2EBench: ParsableCommand {
             report.rows.append(row("rate", drain.subject, drain.repeatRatio, m))
         }
         Terminal.out(json ? report.json : report.table)
+        if let jsonFile { try report.json.write(toFile: jsonFile, atomically: true, encoding: .utf8) }
         if report.rows.contains(where: { !$0.measurement.complete }) {
             throw E2EError("some runs did not account for every input (see above)")
         }
@@ -208,13 +212,20 @@ struct E2EBench: ParsableCommand {
         text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
+    /// Bench model names and their files: the committed ones in Models/bench, the large ones
+    /// (`scripts/make_bench_models.py --large`) in .build/bench-models.
+    static let modelFiles = [
+        "logistic": "Models/bench/fraud-logistic", "mlp": "Models/bench/fraud-mlp", "xgboost": "Models/bench/fraud-xgb",
+        "mlp-large": ".build/bench-models/fraud-mlp-large", "xgboost-large": ".build/bench-models/fraud-xgb-large",
+    ]
+
     func parsedModels() throws -> [E2EPlan.Model] {
         let names = Self.list(models)
-        guard !names.isEmpty else { throw ValidationError("--models: at least one of logistic, mlp, xgboost") }
+        let known = Self.modelFiles.keys.sorted().joined(separator: ", ")
+        guard !names.isEmpty else { throw ValidationError("--models: at least one of \(known)") }
         return try names.map { name in
-            let file = ["logistic": "fraud-logistic", "mlp": "fraud-mlp", "xgboost": "fraud-xgb"][name]
-            guard let file else { throw ValidationError("--models: unknown model '\(name)' (logistic, mlp, xgboost)") }
-            return E2EPlan.Model(name: name, path: "Models/bench/\(file).json", onnxPath: "Models/bench/\(file).onnx")
+            guard let file = Self.modelFiles[name] else { throw ValidationError("--models: unknown model '\(name)' (\(known))") }
+            return E2EPlan.Model(name: name, path: file + ".json", onnxPath: file + ".onnx")
         }
     }
 

@@ -85,8 +85,13 @@ struct E2EPlan {
             }
         }
         var rateTopics = 0
+        // Rate runs for StreamScore, and for passthrough: the latency floor of the broker
+        // and client alone.
         for (i, drain) in drains.enumerated() {
-            guard case .streamscore = drain.subject else { continue }
+            switch drain.subject {
+            case .streamscore, .passthrough: break
+            case .kcat, .peer: continue
+            }
             for fraction in rates {
                 rateTopics += 1
                 rateRuns.append(RateRun(drain: i, fraction: fraction, input: "bench.rate.\(rateTopics)", output: output()))

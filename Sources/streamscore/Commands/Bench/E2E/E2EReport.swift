@@ -84,11 +84,11 @@ struct E2EReport {
         let rates = rows.filter { $0.mode == "rate" }
         if !rates.isEmpty {
             out += "\nRate: end-to-end latency (output arrival - input timestamp), ms\n"
-            out += Self.line(["model", "cache", "repeats", "batch", "target/s", "sent/s", "p50", "p90", "p99", "p99.9", "max", "outputs"])
+            out += Self.line(["subject", "model", "cache", "repeats", "batch", "target/s", "sent/s", "p50", "p90", "p99", "p99.9", "max", "outputs"])
             for row in rates {
                 let m = row.measurement
                 out += Self.line([
-                    Self.model(row.subject), Self.cache(row.subject), Self.percent(row.repeatRatio),
+                    row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.percent(row.repeatRatio),
                     Self.batch(row.subject)?.description ?? "-", Self.format(m.targetRate ?? 0, 0), Self.format(m.producedRate ?? 0, 0),
                     Self.format(m.meter.latencyMilliseconds(percentile: 50), 1), Self.format(m.meter.latencyMilliseconds(percentile: 90), 1),
                     Self.format(m.meter.latencyMilliseconds(percentile: 99), 1), Self.format(m.meter.latencyMilliseconds(percentile: 99.9), 1),

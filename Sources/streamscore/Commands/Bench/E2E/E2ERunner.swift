@@ -55,12 +55,15 @@ struct E2ERunner {
         defer { meter.stop() }
         let started = try start(drain.subject, input: drain.input, output: drain.output, group: "bench.\(drain.output)")
         var m = Measurement(expected: count)
+        // Stage times count from the first output: not the group join before it.
+        var baseline: Metrics?
         m.complete = meter.wait(for: count, stall: stall) { n in
             for process in started.processes { process.sample() }
+            if baseline == nil && n > 0 { baseline = started.metricsPort.map(Self.scrape) }
             Terminal.progress("\(label) \(Terminal.bar(n, of: count))  \(n)/\(count)")
         }
         Terminal.endProgress()
-        finish(started, into: &m, meter: meter)
+        finish(started, into: &m, meter: meter, baseline: baseline)
         if !m.complete { Terminal.err("bench: \(label): \(m.meter.records) of \(count) outputs arrived; last log lines:\n\(started.logTail)") }
         return m
     }
@@ -92,24 +95,43 @@ struct E2ERunner {
         return m
     }
 
-    private func finish(_ started: Started, into m: inout Measurement, meter: OutputMeter) {
+    /// Stage seconds and cache counters read from a worker's `/metrics`.
+    struct Metrics {
+        var stages: [String: Double] = [:]
+        var cache: [String: Double] = [:]
+
+        static func - (a: Metrics, b: Metrics) -> Metrics {
+            Metrics(stages: a.stages.merging(b.stages.mapValues { -$0 }, uniquingKeysWith: +), cache: a.cache)
+        }
+    }
+
+    private static func scrape(port: Int) -> Metrics {
+        var metrics = Metrics()
+        guard let text = try? httpGet(port: port, path: "/metrics").body else { return metrics }
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, let value = Double(parts[1]) else { continue }
+            let name = String(parts[0])
+            if let stage = label(name, metric: "streamscore_stage_seconds_total", key: "stage") {
+                metrics.stages[stage] = value
+            } else if let result = label(name, metric: "streamscore_cache_requests_total", key: "result") {
+                metrics.cache[result] = value
+            } else if let kind = label(name, metric: "streamscore_redis_round_trips_total", key: "kind") {
+                metrics.cache["redis_" + kind + "s"] = value
+            } else if name == "streamscore_batches_total" || name == "streamscore_cache_batch_duplicates_total" {
+                metrics.cache[name.replacingOccurrences(of: "streamscore_", with: "").replacingOccurrences(of: "_total", with: "")] = value
+            }
+        }
+        return metrics
+    }
+
+    private func finish(_ started: Started, into m: inout Measurement, meter: OutputMeter, baseline: Metrics? = nil) {
         m.cpuSeconds = started.processes.map(\.cpuSeconds).reduce(0, +)
         m.rssMiB = started.processes.map(\.peakRSSMiB).reduce(0, +)
-        if let port = started.metricsPort, let text = try? httpGet(port: port, path: "/metrics").body {
-            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-                let parts = line.split(separator: " ")
-                guard parts.count == 2, let value = Double(parts[1]) else { continue }
-                let name = String(parts[0])
-                if let stage = Self.label(name, metric: "streamscore_stage_seconds_total", key: "stage") {
-                    m.stages[stage] = value
-                } else if let result = Self.label(name, metric: "streamscore_cache_requests_total", key: "result") {
-                    m.cache[result] = value
-                } else if let kind = Self.label(name, metric: "streamscore_redis_round_trips_total", key: "kind") {
-                    m.cache["redis_" + kind + "s"] = value
-                } else if name == "streamscore_batches_total" {
-                    m.cache["batches"] = value
-                }
-            }
+        if let port = started.metricsPort {
+            let end = Self.scrape(port: port)
+            let window = baseline.map { end - $0 } ?? end
+            (m.stages, m.cache) = (window.stages, window.cache)
         }
         for process in started.processes { process.stop() }
         m.meter = meter.snapshot
@@ -162,7 +184,7 @@ struct E2ERunner {
             let pipe = Pipe()
             let consume = try ChildProcess(
                 name: "kcat-consume-\(output)", executable: "/usr/bin/kcat",
-                arguments: ["-C", "-b", bootstrap, "-t", input, "-o", "beginning", "-e", "-q", "-K", "\t", "-D", "\n", "-X", "log_level=3"],
+                arguments: ["-C", "-b", bootstrap, "-t", input, "-o", "beginning", "-e", "-q", "-K", "\t", "-D", "\n", "-X", "log_level=3", "-X", "fetch.wait.max.ms=1"],
                 stdout: pipe, logDirectory: logs)
             let produce = try ChildProcess(
                 name: "kcat-produce-\(output)", executable: "/usr/bin/kcat",
@@ -175,7 +197,7 @@ struct E2ERunner {
                 arguments: [
                     root.appendingPathComponent("scripts/peer_worker.py").path, "--bootstrap", bootstrap, "--input", input,
                     "--output", output, "--dead-letter", "bench.dlq", "--group", group, "--model", model.onnxPath,
-                    "--max-rows", String(batch.maxRows), "--max-wait-ms", String(batch.maxWaitMs), "--idle-exit", "30",
+                    "--max-rows", String(batch.maxRows), "--max-wait-ms", String(batch.maxWaitMs), "--idle-exit", "30", "--fetch-wait-ms", "1",
                 ],
                 logDirectory: logs)
             return Started(processes: [peer])
@@ -189,6 +211,9 @@ struct E2ERunner {
         var yaml = """
             kafka:
               group_id: \(group)
+              consumer:
+                # Every subject fetches with a 1 ms wait (see OutputMeter).
+                fetch.wait.max.ms: "1"
             topics:
               input: \(input)
               output: \(output)

@@ -49,7 +49,10 @@ final class OutputMeter: Sendable {
             "group.id": "streamscore-bench-meter",
             "enable.auto.commit": "false",
             "enable.partition.eof": "false",
-            "fetch.wait.max.ms": "5",
+            // The mock broker answers an empty fetch only after its full wait, even when
+            // data arrives meanwhile (a real broker answers at once): keep the wait short.
+            "fetch.wait.max.ms": "1",
+            "socket.nagle.disable": "true",
             "log_level": "3",
         ]))
         try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<Int32(partitions)).map { (TopicPartition(topic, $0), KafkaConsumer.beginning) }))
