@@ -12,6 +12,8 @@ public final class KafkaProducer: Sendable {
     private let handle: RDKafkaHandle
     private let loop = DeliveryLoopState()
     private let queueFullWaits = Atomic<Int>(0)
+    /// Topic handles by name, made on first use (records then name their topic by pointer).
+    private let topics = Mutex<[String: RDKafkaTopic]>([:])
 
     /// Creates the producer and starts its delivery thread.
     ///
@@ -70,6 +72,7 @@ public final class KafkaProducer: Sendable {
         // partitioner refuses a record (unknown or unauthorized topic) and crashes
         // (librdkafka issue #4627). With a list, a failed call leaves it to us to free.
         let headers = record.headers.isEmpty ? nil : RDKafkaHeaders(record.headers)
+        let rkt = topic(record.topic)
         let error: KafkaError? = record.topic.withCString { topic in
             record.value.withUnsafeBytes { value in
                 (record.key ?? []).withUnsafeBytes { key in
@@ -83,7 +86,11 @@ public final class KafkaProducer: Sendable {
                             vus[count] = v
                             count += 1
                         }
-                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        if let rkt {
+                            add(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = rkt.pointer }
+                        } else {
+                            add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        }
                         if let partition = record.partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
                         add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
                         add(RD_KAFKA_VTYPE_VALUE) {
@@ -108,7 +115,18 @@ public final class KafkaProducer: Sendable {
             }
         }
         if error == nil { headers?.handOver() }
-        return error
+        return withExtendedLifetime(rkt) { error }
+    }
+
+    /// The topic's handle (nil if librdkafka refuses the name: the record then goes by
+    /// name, and its produce call reports why).
+    private func topic(_ name: String) -> RDKafkaTopic? {
+        topics.withLock { topics in
+            if let topic = topics[name] { return topic }
+            let topic = RDKafkaTopic(handle: handle, name: name)
+            topics[name] = topic
+            return topic
+        }
     }
 
     /// Fetches the topics' metadata (partitions and leaders) so the first records are not

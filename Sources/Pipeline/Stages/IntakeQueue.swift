@@ -1,5 +1,6 @@
 import DequeModule
 import KafkaBridge
+import Synchronization
 
 /// The bounded hand-off from the poll thread through the workers to the batcher.
 ///
@@ -23,7 +24,12 @@ final class IntakeQueue: Sendable {
     }
 
     let capacity: Int
-    private let state = ConditionLock(State())
+    private let state = Mutex(State())
+    /// Workers wait for a chunk to decode; the batcher for the next chunk in fetch order;
+    /// the poll thread for room. Each change wakes only the waiters it concerns.
+    private let work = WakeSignal()
+    private let nextDecoded = WakeSignal()
+    private let room = WakeSignal()
 
     init(capacity: Int) {
         precondition(capacity > 0, "intake capacity must be positive")
@@ -31,14 +37,14 @@ final class IntakeQueue: Sendable {
     }
 
     /// Records currently held (waiting, decoding, or decoded and not yet batched).
-    var recordCount: Int { state.read { $0.records } }
+    var recordCount: Int { state.withLock { $0.records } }
 
     /// The most records ever held at once.
-    var highWater: Int { state.read { $0.highWater } }
+    var highWater: Int { state.withLock { $0.highWater } }
 
     /// Waits until fewer than `limit` records are held, or until `deadline` (poll thread).
     func waitForRoom(below limit: Int, until deadline: ContinuousClock.Instant) {
-        _ = state.wait(until: deadline) { $0.records < limit ? true : nil }
+        _ = room.wait(until: deadline) { state.withLock { $0.records < limit || $0.closed } ? true : nil }
     }
 
     /// Appends fetched records as one chunk (poll thread).
@@ -49,19 +55,26 @@ final class IntakeQueue: Sendable {
             s.records += records.count
             s.highWater = max(s.highWater, s.records)
         }
+        work.wakeOne()
     }
 
     /// Next chunk to decode (workers); blocks until one is queued. nil once closed and empty.
     func takeForDecoding() -> FetchedChunk? {
-        state.wait { s -> FetchedChunk?? in
-            if let chunk = s.waiting.popFirst() { return .some(chunk) }
-            return s.closed ? .some(nil) : nil
+        work.wait {
+            state.withLock { s -> FetchedChunk?? in
+                if let chunk = s.waiting.popFirst() { return .some(chunk) }
+                return s.closed ? .some(nil) : nil
+            }
         } ?? nil
     }
 
     /// Hands back a decoded chunk (workers).
     func finishDecoding(_ chunk: DecodedChunk) {
-        state.withLock { $0.decoded[chunk.sequence] = chunk }
+        let isNext = state.withLock { s in
+            s.decoded[chunk.sequence] = chunk
+            return chunk.sequence == s.nextToRelease
+        }
+        if isNext { nextDecoded.wakeOne() }
     }
 
     /// The next decoded chunk in fetch order (batcher), waiting until `deadline`.
@@ -69,15 +82,19 @@ final class IntakeQueue: Sendable {
     /// - Returns: `.chunk` and releases its records from the bound; `.timedOut`; or
     ///   `.finished` once closed and everything pushed has been taken.
     func takeDecoded(until deadline: ContinuousClock.Instant?) -> Take {
-        state.wait(until: deadline) { s -> Take? in
-            if let chunk = s.decoded.removeValue(forKey: s.nextToRelease) {
-                s.nextToRelease += 1
-                s.records -= chunk.records.count
-                return .chunk(chunk)
+        let taken = nextDecoded.wait(until: deadline) {
+            state.withLock { s -> Take? in
+                if let chunk = s.decoded.removeValue(forKey: s.nextToRelease) {
+                    s.nextToRelease += 1
+                    s.records -= chunk.records.count
+                    return .chunk(chunk)
+                }
+                if s.closed && s.nextToRelease == s.nextSequence { return .finished }
+                return nil
             }
-            if s.closed && s.nextToRelease == s.nextSequence { return .finished }
-            return nil
         } ?? .timedOut
+        if case .chunk = taken { room.wakeOne() }
+        return taken
     }
 
     enum Take {
@@ -89,5 +106,8 @@ final class IntakeQueue: Sendable {
     /// No more pushes: workers drain what is queued, then `takeForDecoding` returns nil.
     func close() {
         state.withLock { $0.closed = true }
+        work.wakeAll()
+        nextDecoded.wakeAll()
+        room.wakeAll()
     }
 }

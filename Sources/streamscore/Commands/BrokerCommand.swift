@@ -14,15 +14,18 @@ struct BrokerCommand: AsyncParsableCommand {
             cannot look up offsets by timestamp and does not enforce transactions. Runs until \
             SIGTERM or SIGINT.
 
+            A topic written name:N gets N partitions instead of --partitions.
+
             Example:
               streamscore broker --partitions 8 --topics transactions,scores,transactions.dlq
+              streamscore broker --partitions 96 --topics backlog,live:8
             """
     )
 
     @Option(name: .long, help: "Partitions per topic.")
     var partitions = 8
 
-    @Option(name: .long, help: ArgumentHelp("Topics to create, comma-separated.", valueName: "a,b,c"))
+    @Option(name: .long, help: ArgumentHelp("Topics to create, comma-separated; name:N for N partitions.", valueName: "a,b:N,c"))
     var topics = "transactions,scores,transactions.dlq"
 
     @Option(name: .long, help: "Number of brokers in the cluster.")
@@ -31,11 +34,25 @@ struct BrokerCommand: AsyncParsableCommand {
     func validate() throws {
         guard partitions > 0 else { throw ValidationError("--partitions must be positive") }
         guard brokers > 0 else { throw ValidationError("--brokers must be positive") }
+        _ = try parsedTopics()
+    }
+
+    /// Each topic and its partition count.
+    func parsedTopics() throws -> [(name: String, partitions: Int)] {
+        try topics.split(separator: ",").filter { !$0.isEmpty }.map { item in
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, !parts[0].isEmpty else { throw ValidationError("--topics: name or name:N; got '\(item)'") }
+            guard parts.count == 2 else { return (String(parts[0]), partitions) }
+            guard let n = Int(parts[1]), n > 0 else { throw ValidationError("--topics: '\(item)': N must be a positive number") }
+            return (String(parts[0]), n)
+        }
     }
 
     func run() async throws {
-        let names = topics.split(separator: ",").map { String($0) }.filter { !$0.isEmpty }
-        let broker = try DevelopmentBroker(brokers: brokers, topics: names, partitions: partitions)
+        let topics = try parsedTopics()
+        let names = topics.map(\.name)
+        let broker = try DevelopmentBroker(brokers: brokers, topics: [], partitions: partitions)
+        for topic in topics { try broker.createTopic(topic.name, partitions: topic.partitions) }
         Terminal.out("BOOTSTRAP=\(broker.bootstrapServers)")
         Terminal.err("mock Kafka cluster: \(brokers) broker(s), topics \(names.joined(separator: ", ")) with \(partitions) partitions; stop with Ctrl-C")
         let group = ServiceGroup(

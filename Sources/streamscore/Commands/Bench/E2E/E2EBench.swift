@@ -61,6 +61,9 @@ struct E2EBench: ParsableCommand {
     @Option(name: .customLong("rate-seconds"), help: "How long each rate run produces.")
     var rateSeconds = 10.0
 
+    @Option(name: .customLong("rate-partitions"), help: "Partitions of the rate runs' topics (the backlog needs many on the mock broker; a live topic does not).")
+    var ratePartitions = 8
+
     @Flag(inversion: .prefixedNo, help: "Run the kcat pipe ceiling (needs kcat).")
     var kcat = true
 
@@ -88,7 +91,9 @@ struct E2EBench: ParsableCommand {
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard partitions.map({ $0 > 0 }) ?? true else { throw ValidationError("--partitions must be positive") }
-        guard rateSeconds > 0, stallSeconds > 0, workers > 0 else { throw ValidationError("--rate-seconds, --stall-seconds and --workers must be positive") }
+        guard rateSeconds > 0, stallSeconds > 0, workers > 0, ratePartitions > 0 else {
+            throw ValidationError("--rate-seconds, --rate-partitions, --stall-seconds and --workers must be positive")
+        }
         _ = try parsedModels()
         _ = try parsedCaches()
         _ = try parsedRepeats()
@@ -120,7 +125,10 @@ struct E2EBench: ParsableCommand {
         } else {
             let broker = try ChildProcess(
                 name: "broker", executable: binary,
-                arguments: ["broker", "--partitions", String(partitionCount), "--topics", plan.topics.joined(separator: ",")],
+                arguments: [
+                    "broker", "--partitions", String(partitionCount),
+                    "--topics", plan.topics(ratePartitions: ratePartitions).map { $0.name + ($0.partitions.map { ":\($0)" } ?? "") }.joined(separator: ","),
+                ],
                 captureStdout: true, logDirectory: logs)
             processes.append(broker)
             guard let line = broker.readLine(prefix: "BOOTSTRAP=") else { throw E2EError("the broker did not start: \(broker.logTail)") }
@@ -146,12 +154,12 @@ struct E2EBench: ParsableCommand {
         Terminal.err("bench e2e: broker \(servers), \(partitionCount) partitions, \(events) events per input; logs in \(logs.path)")
 
         let runner = E2ERunner(
-            bootstrap: servers, partitions: partitionCount, binary: binary, root: root, logs: logs, redisURL: redisURL,
+            bootstrap: servers, partitions: partitionCount, ratePartitions: ratePartitions, binary: binary, root: root, logs: logs, redisURL: redisURL,
             workers: workers, stall: .seconds(stallSeconds))
         for (i, input) in plan.preloadedInputs.enumerated() {
             try runner.preload(topic: input.topic, count: events, repeatRatio: input.repeatRatio, seed: UInt64(11 + i))
         }
-        var report = E2EReport(events: events, partitions: partitionCount)
+        var report = E2EReport(events: events, partitions: partitionCount, ratePartitions: ratePartitions)
         var drained: [E2ERunner.Measurement] = []
         for (i, drain) in plan.drains.enumerated() {
             let label = "[\(i + 1)/\(plan.drains.count)] drain \(Self.describe(drain.subject, repeats: drain.repeatRatio))"

@@ -107,7 +107,9 @@ struct E2EPlan {
         return drains.compactMap { seen.insert($0.input).inserted ? ($0.input, $0.repeatRatio) : nil }
     }
 
-    var topics: [String] {
-        preloadedInputs.map(\.topic) + drains.map(\.output) + rateRuns.flatMap { [$0.input, $0.output] } + [deadLetter]
+    /// Every topic, and how many partitions (nil: the backlog's count).
+    func topics(ratePartitions: Int) -> [(name: String, partitions: Int?)] {
+        (preloadedInputs.map(\.topic) + drains.map(\.output) + [deadLetter]).map { ($0, nil) }
+            + rateRuns.flatMap { [($0.input, ratePartitions), ($0.output, ratePartitions)] }
     }
 }

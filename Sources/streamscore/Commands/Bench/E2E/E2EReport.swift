@@ -16,6 +16,7 @@ struct E2EReport {
     var rows: [Row] = []
     var events: Int
     var partitions: Int
+    var ratePartitions: Int
 
     private static func model(_ s: E2EPlan.Subject) -> String {
         switch s {
@@ -52,7 +53,7 @@ struct E2EReport {
                 "p99_ms": m.meter.latencyMilliseconds(percentile: 99), "p999_ms": m.meter.latencyMilliseconds(percentile: 99.9),
                 "max_ms": m.meter.maxLatencyMilliseconds,
                 "rss_mb": Self.round(m.rssMiB), "cpu_s_per_million": Self.round(Self.cpuPerMillion(m)),
-                "partitions": partitions,
+                "partitions": row.mode == "rate" ? ratePartitions : partitions,
             ]
             if let b = Self.batch(row.subject) {
                 o["batch_max_rows"] = b.maxRows
@@ -83,7 +84,7 @@ struct E2EReport {
         }
         let rates = rows.filter { $0.mode == "rate" }
         if !rates.isEmpty {
-            out += "\nRate: end-to-end latency (output arrival - input timestamp), ms\n"
+            out += "\nRate: end-to-end latency (output arrival - input timestamp), ms; \(ratePartitions) partitions\n"
             out += Self.line(["subject", "model", "cache", "repeats", "batch", "target/s", "sent/s", "p50", "p90", "p99", "p99.9", "max", "outputs"])
             for row in rates {
                 let m = row.measurement

@@ -23,6 +23,7 @@ struct E2ERunner {
 
     let bootstrap: String
     let partitions: Int
+    let ratePartitions: Int
     let binary: String
     let root: URL
     let logs: URL
@@ -71,7 +72,7 @@ struct E2ERunner {
     /// Runs the subject on an empty topic while producing into it at `rate` events/s for
     /// `seconds` (open loop: events are stamped when sent, whatever the worker does).
     func rate(_ run: E2EPlan.RateRun, subject: E2EPlan.Subject, repeatRatio: Double, rate: Double, seconds: Double, label: String) throws -> Measurement {
-        let meter = try OutputMeter(bootstrap: bootstrap, topic: run.output, partitions: partitions)
+        let meter = try OutputMeter(bootstrap: bootstrap, topic: run.output, partitions: ratePartitions)
         defer { meter.stop() }
         let started = try start(subject, input: run.input, output: run.output, group: "bench.\(run.output)")
         try started.waitUntilAssigned(timeout: .seconds(60))
