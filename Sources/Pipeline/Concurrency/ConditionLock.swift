@@ -1,17 +1,15 @@
-import Foundation
 import Synchronization
 
 /// State guarded by a lock, with waiting for a condition on it: the primitive behind the
-/// pipeline's bounded queues (threads block here, never on the cooperative pool).
+/// pipeline's small shared states (control, write-back, thread completion); threads block
+/// here, never on the cooperative pool.
 ///
-/// Every mutation broadcasts, so waiters re-check their predicate; the queues it serves
-/// see at most a few thousand changes per second, so broadcast costs nothing measurable.
+/// Every mutation wakes every waiter, which re-checks its predicate: right for states that
+/// change a few times per second. A queue with several kinds of waiters and thousands of
+/// changes per second gives each kind its own `WakeSignal` instead (`IntakeQueue`).
 final class ConditionLock<State: Sendable>: Sendable {
-    // NSCondition provides waiting; Mutex owns the state so no unchecked storage is
-    // needed. The Mutex is only ever taken while the condition's lock is held, so it is
-    // never contended.
-    private let condition = NSCondition()
     private let state: Mutex<State>
+    private let signal = WakeSignal()
 
     init(_ initial: sending State) {
         state = Mutex(initial)
@@ -20,19 +18,14 @@ final class ConditionLock<State: Sendable>: Sendable {
     /// Runs `body` on the state and wakes all waiters.
     @discardableResult
     func withLock<R>(_ body: (inout State) -> R) -> R {
-        condition.lock()
-        defer {
-            condition.broadcast()
-            condition.unlock()
-        }
-        return state.withLock { body(&$0) }
+        let result = state.withLock { body(&$0) }
+        signal.wakeAll()
+        return result
     }
 
     /// Reads the state without waking anyone.
     func read<R>(_ body: (State) -> R) -> R {
-        condition.lock()
-        defer { condition.unlock() }
-        return state.withLock { body($0) }
+        state.withLock { body($0) }
     }
 
     /// Waits until `body` returns non-nil (it runs under the lock, may mutate, and wakes
@@ -40,20 +33,8 @@ final class ConditionLock<State: Sendable>: Sendable {
     ///
     /// - Returns: `body`'s value, or nil at the deadline.
     func wait<R>(until deadline: ContinuousClock.Instant? = nil, _ body: (inout State) -> R?) -> R? {
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            if let result = state.withLock({ body(&$0) }) {
-                condition.broadcast()
-                return result
-            }
-            if let deadline {
-                let remaining = ContinuousClock.now.duration(to: deadline)
-                if remaining <= .zero { return nil }
-                _ = condition.wait(until: Date(timeIntervalSinceNow: remaining.inSeconds))
-            } else {
-                condition.wait()
-            }
-        }
+        let result = signal.wait(until: deadline) { state.withLock { body(&$0) } }
+        if result != nil { signal.wakeAll() }
+        return result
     }
 }

@@ -123,6 +123,12 @@ final class ChildProcess {
         waitForExit(timeout: grace)
     }
 
+    /// The program's path on `PATH`, or nil.
+    static func find(_ program: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     deinit {
         if process.isRunning {
             kill(pid, SIGKILL)

@@ -107,7 +107,7 @@ struct E2EBench: ParsableCommand {
         for model in models where !FileManager.default.fileExists(atPath: model.path) {
             throw ValidationError("\(model.path) not found: run from the StreamScore checkout; scripts/make_bench_models.py [--large] writes the models")
         }
-        let kcatPresent = FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat")
+        let kcatPresent = ChildProcess.find("kcat") != nil
         if kcat && !kcatPresent { Terminal.err("bench: kcat not found (apt install kcat): no kcat ceiling") }
         let plan = E2EPlan(
             models: models, caches: try parsedCaches(), repeats: try parsedRepeats(), batches: try parsedBatches(),
@@ -138,7 +138,7 @@ struct E2EBench: ParsableCommand {
         if redisURL == nil, plan.drains.contains(where: { if case .streamscore(_, .redis, _) = $0.subject { true } else { false } }) {
             let port = try freeLoopbackPort()
             let server = try ChildProcess(
-                name: "redis", executable: "/usr/bin/redis-server",
+                name: "redis", executable: try Self.program("redis-server"),
                 arguments: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], logDirectory: logs)
             processes.append(server)
             redisURL = "redis://127.0.0.1:\(port)"
@@ -147,7 +147,7 @@ struct E2EBench: ParsableCommand {
         if peer {
             // Creates .venv-peer on first use, outside any timed run.
             let check = try ChildProcess(
-                name: "peer-setup", executable: "/usr/bin/python3",
+                name: "peer-setup", executable: try Self.program("python3"),
                 arguments: [root.appendingPathComponent("scripts/peer_worker.py").path, "--help"], logDirectory: logs)
             guard check.waitForExit(timeout: .seconds(900)) == 0 else { throw E2EError("the Python peer's venv could not be set up: \(check.logTail)") }
         }
@@ -211,6 +211,11 @@ struct E2EBench: ParsableCommand {
         }
     }
 
+    static func program(_ name: String) throws -> String {
+        guard let path = ChildProcess.find(name) else { throw E2EError("\(name) not found on PATH") }
+        return path
+    }
+
     private static func ownExecutable() throws -> String {
         let path = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         return path
@@ -238,7 +243,7 @@ struct E2EBench: ParsableCommand {
     }
 
     func parsedCaches() throws -> [E2EPlan.Cache] {
-        let text = cache ?? (FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server") || redis != nil ? "off,redis" : "off,local")
+        let text = cache ?? (ChildProcess.find("redis-server") != nil || redis != nil ? "off,redis" : "off,local")
         let modes = try Self.list(text).map { name in
             guard let mode = E2EPlan.Cache(rawValue: name) else { throw ValidationError("--cache: unknown mode '\(name)' (off, local, redis)") }
             return mode

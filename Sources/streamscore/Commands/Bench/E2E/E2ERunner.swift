@@ -184,17 +184,17 @@ struct E2ERunner {
         case .kcat:
             let pipe = Pipe()
             let consume = try ChildProcess(
-                name: "kcat-consume-\(output)", executable: "/usr/bin/kcat",
+                name: "kcat-consume-\(output)", executable: try E2EBench.program("kcat"),
                 arguments: ["-C", "-b", bootstrap, "-t", input, "-o", "beginning", "-e", "-q", "-K", "\t", "-D", "\n", "-X", "log_level=3", "-X", "fetch.wait.max.ms=1"],
                 stdout: pipe, logDirectory: logs)
             let produce = try ChildProcess(
-                name: "kcat-produce-\(output)", executable: "/usr/bin/kcat",
+                name: "kcat-produce-\(output)", executable: try E2EBench.program("kcat"),
                 arguments: ["-P", "-b", bootstrap, "-t", output, "-K", "\t", "-D", "\n", "-X", "linger.ms=2", "-X", "log_level=3"],
                 stdin: pipe, logDirectory: logs)
             return Started(processes: [consume, produce])
         case .peer(let model, let batch):
             let peer = try ChildProcess(
-                name: "peer-\(output)", executable: "/usr/bin/python3",
+                name: "peer-\(output)", executable: try E2EBench.program("python3"),
                 arguments: [
                     root.appendingPathComponent("scripts/peer_worker.py").path, "--bootstrap", bootstrap, "--input", input,
                     "--output", output, "--dead-letter", "bench.dlq", "--group", group, "--model", model.onnxPath,
