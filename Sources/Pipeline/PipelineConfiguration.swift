@@ -36,7 +36,7 @@ public struct PipelineConfiguration: Sendable {
     /// Records per unit of work handed to one worker.
     public var chunkRecords = 64
 
-    /// A batch is scored when it has this many rows…
+    /// A batch is scored when it has this many records (rows, and dead letters on their way)…
     public var batchMaxRows = 256
     /// …or when its first row has waited this long.
     public var batchMaxWait: Duration = .milliseconds(5)

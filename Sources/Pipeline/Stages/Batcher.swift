@@ -4,7 +4,7 @@ import KafkaBridge
 import Logging
 
 /// The `streamscore.batcher` thread: gathers decoded records in fetch order into batches
-/// (at most `batchMaxRows` rows, or whatever arrived within `batchMaxWait` of the first),
+/// (at most `batchMaxRows` records, or whatever arrived within `batchMaxWait` of the first),
 /// scores each batch with one model call, and sends outputs and dead letters in order.
 ///
 /// Buffers are reused across batches. `send` blocks while librdkafka's queue is full, which
@@ -79,6 +79,8 @@ struct Batcher {
                 stats.addTime(.queueWait, since: chunk.decodedAt)
                 if deadline == nil { deadline = .now + configuration.batchMaxWait }
                 add(chunk)
+                // While chunks keep coming, a batch fills to max_rows (checking the wait
+                // after every chunk as well drained 15–20% slower and was not kept).
                 if items.isEmpty { deadline = nil }
             case .timedOut:
                 if let d = deadline, ContinuousClock.now >= d {
@@ -112,7 +114,9 @@ struct Batcher {
                 rowCount += 1
             }
             items.append(Item(record: chunk.records[i], token: chunk.tokens[i], outcome: stored))
-            if rowCount == configuration.batchMaxRows { flush() }
+            // At most max_rows records, scored or not: dead letters and passthrough records
+            // have no row, and must not let a batch grow without bound.
+            if items.count == configuration.batchMaxRows { flush() }
         }
     }
 
