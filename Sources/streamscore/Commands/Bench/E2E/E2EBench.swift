@@ -19,13 +19,16 @@ struct E2EBench: ParsableCommand {
               streamscore  this binary with each model, cache mode, repeat ratio and batch
             Drain: events/s between the first and the last output's arrival, the worker's CPU \
             seconds per million events and peak RSS (from /proc). Rate: each StreamScore \
-            configuration again on an empty topic, fed at a fixed fraction of its drain rate \
-            (open loop, stamped at send) for --rate-seconds; latency = output arrival - input \
-            timestamp (ms resolution), in an HDR histogram. Stage times come from the worker's \
-            own /metrics. Every run checks that each input produced an output.
+            configuration and passthrough again on an empty topic (--rate-partitions), fed at \
+            a fixed fraction of its drain rate (open loop, stamped at send) for \
+            --rate-seconds; latency = output arrival - input timestamp (ms resolution), in an \
+            HDR histogram. Stage times come from the worker's own /metrics. Every run checks \
+            that each input produced an output, and counts duplicates.
 
             The mock broker keeps about 5 MiB per partition: the default partition count \
-            scales with --events. With --bootstrap, the cluster must create topics on use.
+            scales with --events. It also answers an empty fetch only after the full \
+            fetch.wait.max.ms, so every subject fetches with a 1 ms wait. With --bootstrap, \
+            the cluster must create topics on use.
 
             Examples:
               streamscore bench e2e                                  # 1M events, the full matrix

@@ -44,6 +44,7 @@ struct E2EReport {
                 "mode": row.mode, "subject": row.subject.label, "model": Self.model(row.subject), "cache": Self.cache(row.subject),
                 "repeat_ratio": row.repeatRatio, "events": m.expected, "outputs": m.meter.records,
                 "distinct_inputs": m.meter.distinctSources, "complete": m.complete,
+                "duplicates": m.meter.withoutSource > 0 ? NSNull() : m.meter.records - m.meter.distinctSources,
                 "events_per_s": Self.round(m.meter.eventsPerSecond),
                 "passthrough_events_per_s": row.passthrough.map(Self.round) ?? NSNull(),
                 "kcat_events_per_s": row.kcat.map(Self.round) ?? NSNull(),
