@@ -87,33 +87,25 @@ public final class PipelineStats: Sendable {
     }
 
     func addTime(_ stage: Stage, nanos: Int64) {
-        let elapsed = Int(nanos)
-        switch stage {
-        case .poll: pollNanos.add(elapsed, ordering: .relaxed)
-        case .decode: decodeNanos.add(elapsed, ordering: .relaxed)
-        case .queueWait: queueWaitNanos.add(elapsed, ordering: .relaxed)
-        case .batchWait: batchWaitNanos.add(elapsed, ordering: .relaxed)
-        case .cache: cacheNanos.add(elapsed, ordering: .relaxed)
-        case .inference: inferenceNanos.add(elapsed, ordering: .relaxed)
-        case .encode: encodeNanos.add(elapsed, ordering: .relaxed)
-        case .produce: produceNanos.add(elapsed, ordering: .relaxed)
-        }
+        withNanos(of: stage) { $0.add(Int(nanos), ordering: .relaxed) }
     }
 
     /// Seconds spent in a stage so far, summed over the threads that run it.
     public func seconds(in stage: Stage) -> Double {
-        let nanos: Int
+        Double(withNanos(of: stage) { $0.load(ordering: .relaxed) }) / 1e9
+    }
+
+    private func withNanos<R>(of stage: Stage, _ body: (borrowing Atomic<Int>) -> R) -> R {
         switch stage {
-        case .poll: nanos = pollNanos.load(ordering: .relaxed)
-        case .decode: nanos = decodeNanos.load(ordering: .relaxed)
-        case .queueWait: nanos = queueWaitNanos.load(ordering: .relaxed)
-        case .batchWait: nanos = batchWaitNanos.load(ordering: .relaxed)
-        case .cache: nanos = cacheNanos.load(ordering: .relaxed)
-        case .inference: nanos = inferenceNanos.load(ordering: .relaxed)
-        case .encode: nanos = encodeNanos.load(ordering: .relaxed)
-        case .produce: nanos = produceNanos.load(ordering: .relaxed)
+        case .poll: body(pollNanos)
+        case .decode: body(decodeNanos)
+        case .queueWait: body(queueWaitNanos)
+        case .batchWait: body(batchWaitNanos)
+        case .cache: body(cacheNanos)
+        case .inference: body(inferenceNanos)
+        case .encode: body(encodeNanos)
+        case .produce: body(produceNanos)
         }
-        return Double(nanos) / 1e9
     }
 
     static func nowNanos() -> Int64 {

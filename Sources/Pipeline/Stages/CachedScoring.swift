@@ -41,18 +41,20 @@ struct CachedScoring {
         var uniqueIndex: [ArraySlice<UInt8>: Int] = [:]
         var uniqueKeys: [[UInt8]] = []
         var rowUnique = [Int](repeating: -1, count: rowCount)
+        var duplicates = 0
         for r in 0..<rowCount {
             guard let range = keyRanges[r] else { continue }
             let key = keys[range]
             if let u = uniqueIndex[key] {
                 rowUnique[r] = u
+                duplicates += 1
             } else {
                 rowUnique[r] = uniqueKeys.count
                 uniqueIndex[key] = uniqueKeys.count
                 uniqueKeys.append(Array(key))
             }
         }
-        stats.cacheBatchDuplicates.add(keyRanges.prefix(rowCount).count { $0 != nil } - uniqueKeys.count, ordering: .relaxed)
+        stats.cacheBatchDuplicates.add(duplicates, ordering: .relaxed)
         let found = cache.lookup(uniqueKeys)
         // One row per key that missed (and every row without a key) goes to the model.
         var scoredAt = [Int](repeating: -1, count: uniqueKeys.count)

@@ -33,7 +33,7 @@ struct ScoredRecord {
         json += #","score":"#.utf8
         json += score.description.utf8
         json += (score >= threshold ? #","decision":"flag""# : #","decision":"pass""#).utf8
-        return closing(json, input: input, cached: cached, topic: topic)
+        return closing(&json, input: input, cached: cached, topic: topic)
     }
 
     mutating func make(
@@ -54,7 +54,7 @@ struct ScoredRecord {
             json += p.description.utf8
         }
         json.append(UInt8(ascii: "}"))
-        return closing(json, input: input, cached: cached, topic: topic)
+        return closing(&json, input: input, cached: cached, topic: topic)
     }
 
     /// The record passed on as it came, with its source headers (`pipeline.mode: passthrough`).
@@ -84,8 +84,7 @@ struct ScoredRecord {
         return json
     }
 
-    private mutating func closing(_ body: [UInt8], input: KafkaRecord, cached: Bool, topic: String) -> OutgoingRecord {
-        var json = body
+    private mutating func closing(_ json: inout [UInt8], input: KafkaRecord, cached: Bool, topic: String) -> OutgoingRecord {
         json += #","model":"#.utf8
         json += modelJSON
         json += (cached ? #","cached":true}"# : #","cached":false}"#).utf8
@@ -142,7 +141,11 @@ struct SourceHeaders {
                 digits[i] = UInt8(ascii: "0") + UInt8(v % 10)
                 v /= 10
             } while v > 0
-            return (n < 0 ? [UInt8(ascii: "-")] : []) + digits[i...]
+            if n < 0 {
+                i -= 1
+                digits[i] = UInt8(ascii: "-")
+            }
+            return Array(digits[i...])
         }
     }
 }
