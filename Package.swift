@@ -41,7 +41,10 @@ let package = Package(
         // The only Swift code that touches hiredis: connection, pipelined commands, score cache.
         .target(
             name: "RedisBridge",
-            dependencies: ["Chiredis"]
+            dependencies: ["Chiredis"],
+            // Optimised in debug builds too, like Inference: the tests check the local tier
+            // that runs in production (no allocation per lookup or insert once full).
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // AVX2 gather wrappers for the tree walk (clang's gathers are macros Swift cannot import).
         .target(name: "CSIMD"),

@@ -56,7 +56,6 @@ public final class ScoringPipeline: Sendable {
 
         let control = self.control
         let tracker = self.tracker
-        let writeback = self.writeback
         let stats = self.stats
         let deadLetterTopic = configuration.topics.deadLetter
         let kafkaLogger = logger
@@ -76,7 +75,6 @@ public final class ScoringPipeline: Sendable {
             producer = try KafkaProducer(
                 config: KafkaConfig(configuration.producerConfig),
                 onDelivery: { report in
-                    writeback?.delivered(token: report.token, ok: report.error == nil)
                     Self.delivered(report, tracker: tracker, stats: stats, control: control, deadLetterTopic: deadLetterTopic)
                 },
                 onError: onError, onLog: onLog)
@@ -123,7 +121,7 @@ public final class ScoringPipeline: Sendable {
         if let cache = configuration.cache, let writeback {
             cacheWriter = CacheWriter.start(
                 configuration: cache, model: model.identity, featureSpec: CacheKey.hash(describing: configuration.features.inputs),
-                writeback: writeback, stats: stats, logger: logger)
+                writeback: writeback, tracker: self.tracker, stats: stats, logger: logger)
         }
         let pollLoop = self.pollLoop
         let consumer = self.consumer

@@ -64,6 +64,8 @@ public final class ScoreCache {
     public private(set) var counters = Counters()
     public private(set) var breaker: CircuitBreaker
     private var local: LocalScoreCache
+    /// Keys the local tier lacked, in the lookup under way (reused).
+    private var remaining: [Int] = []
     private let connection: RedisConnection?
     private let onTransition: (CircuitBreaker.State) -> Void
 
@@ -94,69 +96,95 @@ public final class ScoreCache {
     /// The cached score of each key (nil: a miss). Keys should be unique (one `MGET` slot
     /// each); at most one Redis round trip.
     public func lookup(_ keys: [[UInt8]]) -> [Float?] {
-        var scores = [Float?](repeating: nil, count: keys.count)
+        var found: [Float?] = []
+        lookup(ScoreKeys(keys), into: &found)
+        return found
+    }
+
+    /// The cached score of each key into `found` (nil: a miss; resized to `keys.count`,
+    /// its capacity reused). The local tier first, then one `MGET` for the keys it lacks.
+    public func lookup(_ keys: ScoreKeys, into found: inout [Float?], now: ContinuousClock.Instant = .now) {
+        found.removeAll(keepingCapacity: true)
+        found.append(contentsOf: repeatElement(nil, count: keys.count))
         guard reads else {
             counters.bypassed += keys.count
-            return scores
+            return
         }
-        var remaining: [Int] = []
-        for (i, key) in keys.enumerated() {
-            if let score = local.get(key) {
-                scores[i] = score
-                counters.hits += 1
-                counters.localHits += 1
-            } else {
-                remaining.append(i)
+        remaining.removeAll(keepingCapacity: true)
+        keys.bytes.withUnsafeBytes { bytes in
+            for i in 0..<keys.count {
+                let key = UnsafeRawBufferPointer(rebasing: bytes[keys.ranges[i]])
+                if let score = local.get(key, fingerprint: keys.fingerprints[i], now: now) {
+                    found[i] = score
+                    counters.hits += 1
+                    counters.localHits += 1
+                } else {
+                    remaining.append(i)
+                }
             }
         }
-        guard !remaining.isEmpty else { return scores }
+        guard !remaining.isEmpty else { return }
         guard let connection else {
             counters.misses += remaining.count
-            return scores
+            return
         }
         guard breaker.allows() else {
             counters.bypassed += remaining.count
-            return scores
+            return
         }
-        let command = [Array("MGET".utf8)] + remaining.map { namespace + keys[$0] }
+        var command = [Self.mget]
+        command.reserveCapacity(remaining.count + 1)
+        for i in remaining { command.append(namespace + keys.key(i)) }
         let replies: [RedisReply]
         do throws(RedisError) {
             replies = try timed { () throws(RedisError) in try connection.pipeline([command]) }
         } catch {
             counters.errors += remaining.count
             transition(breaker.record(success: false))
-            return scores
+            return
         }
         transition(breaker.record(success: true))
         counters.redisReads += 1
         guard case .array(let values) = replies[0], values.count == remaining.count else {
             counters.errors += remaining.count
-            return scores
+            return
         }
-        for (i, value) in zip(remaining, values) {
-            switch value {
-            case .string(let bytes):
-                if let score = Float(String(decoding: bytes, as: UTF8.self)), score.isFinite {
-                    scores[i] = score
-                    counters.hits += 1
-                    local.set(keys[i], score)
-                } else {
+        keys.bytes.withUnsafeBytes { bytes in
+            for (i, value) in zip(remaining, values) {
+                switch value {
+                case .string(let text):
+                    if let score = Float(String(decoding: text, as: UTF8.self)), score.isFinite {
+                        found[i] = score
+                        counters.hits += 1
+                        local.set(UnsafeRawBufferPointer(rebasing: bytes[keys.ranges[i]]), fingerprint: keys.fingerprints[i], score, now: now)
+                    } else {
+                        counters.misses += 1
+                        counters.errors += 1
+                    }
+                case .null:
+                    counters.misses += 1
+                default:
                     counters.misses += 1
                     counters.errors += 1
                 }
-            case .null:
-                counters.misses += 1
-            default:
-                counters.misses += 1
-                counters.errors += 1
             }
         }
-        return scores
     }
 
     /// Remembers scores in the local tier only (at once: it lives and dies with this
     /// process, so a score whose output then fails to send, which stops the worker, goes
-    /// with it).
+    /// with it). `scores[i]` is key `i`'s; a nil or non-finite score is skipped.
+    public func storeLocally(_ keys: ScoreKeys, scores: [Float?], now: ContinuousClock.Instant = .now) {
+        guard writes || reads else { return }
+        keys.bytes.withUnsafeBytes { bytes in
+            for i in 0..<keys.count {
+                guard let score = scores[i], score.isFinite else { continue }
+                local.set(UnsafeRawBufferPointer(rebasing: bytes[keys.ranges[i]]), fingerprint: keys.fingerprints[i], score, now: now)
+            }
+        }
+    }
+
+    /// Remembers scores in the local tier only.
     public func storeLocally(_ entries: [(key: [UInt8], score: Float)]) {
         guard writes || reads else { return }
         for (key, score) in entries { local.set(key, score) }
@@ -167,7 +195,7 @@ public final class ScoreCache {
         guard writes, !entries.isEmpty else { return }
         for (key, score) in entries { local.set(key, score) }
         guard let connection, breaker.allows() else { return }
-        let commands = entries.map { [Array("SET".utf8), namespace + $0.key, Array("\($0.score)".utf8), Array("PX".utf8), ttlArgument] }
+        let commands = entries.map { [Self.set, namespace + $0.key, Array("\($0.score)".utf8), Self.px, ttlArgument] }
         do throws(RedisError) {
             _ = try timed { () throws(RedisError) in try connection.pipeline(commands) }
             counters.redisWrites += 1
@@ -176,6 +204,10 @@ public final class ScoreCache {
             transition(breaker.record(success: false))
         }
     }
+
+    private static let mget = Array("MGET".utf8)
+    private static let set = Array("SET".utf8)
+    private static let px = Array("PX".utf8)
 
     /// Redis round trips made (reads and writes; a failed attempt that reached Redis counts).
     public var roundTrips: Int { connection?.roundTrips ?? 0 }

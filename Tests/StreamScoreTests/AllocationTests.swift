@@ -1,6 +1,7 @@
 import AllocationCounter
 import Foundation
 import Inference
+import RedisBridge
 import Testing
 
 /// Heap allocations on the scoring path, counted by the allocator interposed in the test
@@ -41,5 +42,28 @@ struct AllocationTests {
                 }
             }
         }
+    }
+
+    @Test("The score cache's local tier allocates nothing for a batch's lookups, hits and inserts, once full")
+    func localCacheDoesNotAllocate() {
+        var configuration = ScoreCache.Configuration()
+        configuration.localCapacity = 512
+        let cache = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s")
+        func keys(_ range: Range<Int>) -> ScoreKeys { ScoreKeys(range.map { Array("card-\(100_000 + $0)".utf8) }) }
+        let (old, hot, fresh) = (keys(0..<512), keys(512..<768), keys(768..<1_024))
+        var found: [Float?] = []
+        let scores = [Float?](repeating: 0.5, count: 256)
+        cache.storeLocally(old, scores: scores + scores)
+        cache.storeLocally(hot, scores: scores)  // evicts 256 of the old
+        cache.lookup(hot, into: &found)  // warm-up: `found` grows once
+        let count = Self.allocations {
+            for _ in 0..<10 {
+                cache.lookup(hot, into: &found)  // 256 hits
+                cache.storeLocally(fresh, scores: scores)  // 256 evictions, slots reused
+                cache.storeLocally(hot, scores: scores)
+            }
+        }
+        #expect(found.allSatisfy { $0 == 0.5 } && cache.counters.localHits == 2_816)
+        #expect(count == 0, "\(count) allocations")
     }
 }

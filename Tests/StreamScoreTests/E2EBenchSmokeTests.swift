@@ -53,11 +53,12 @@ struct E2EBenchSmokeTests {
             }
             #expect((row["stage_seconds"] as? [String: Double])?.count == 8, "the worker's stage times")
         }
-        // With 90% repeats the cache serves: one MGET per batch, at most one write.
+        // With 90% repeats the cache serves: at most one MGET per batch (none when the
+        // in-process tier has every key), at most one write.
         let cached = try #require(rows("drain", "streamscore").first { $0["cache"] as? String == "redis" })
         let counters = try #require(cached["cache_counters"] as? [String: Double], "cache counters from the worker's metrics")
         #expect((counters["hit"] ?? 0) > 0)
-        #expect(counters["redis_reads"] == counters["batches"], "one Redis read per batch")
+        #expect((counters["redis_reads"] ?? 0) > 0 && (counters["redis_reads"] ?? 0) <= (counters["batches"] ?? 0), "at most one Redis read per batch")
         #expect((counters["redis_writes"] ?? 0) <= (counters["batches"] ?? 0), "at most one Redis write per batch")
     }
 }

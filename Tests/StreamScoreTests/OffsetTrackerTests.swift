@@ -46,6 +46,20 @@ struct OffsetTrackerTests {
         #expect(tracker.complete(UInt64(999) << 44 | 1) == nil)
     }
 
+    @Test("Acknowledged: done records, passed or not by the watermark; nil after a revoke")
+    func acknowledged() {
+        let tracker = OffsetTracker()
+        let tokens = register(tracker, [10, 11, 12])
+        _ = tracker.complete(tokens[1])
+        #expect(tracker.acknowledged(tokens) == [false, true, false])
+        _ = tracker.complete(tokens[0])  // the watermark passes 10 and 11
+        #expect(tracker.acknowledged(tokens) == [true, true, false])
+        _ = tracker.complete(tokens[2])
+        #expect(tracker.acknowledged(tokens) == [true, true, true])
+        tracker.remove([tp])
+        #expect(tracker.acknowledged(tokens) == [nil, nil, nil])
+    }
+
     @Test("After a revoke, late reports of the old assignment never complete the new one")
     func epochs() {
         let tracker = OffsetTracker()

@@ -78,6 +78,56 @@ struct PipelineCacheTests {
         #expect(try server.calls("set") >= 1)
     }
 
+    @Test("A score whose output the broker refuses never reaches Redis: only acknowledged outputs' scores are written")
+    func refusedOutputsAreNotCached() throws {
+        let server = try RedisServer()
+        let setup = try PipelineTests.Setup(partitions: 2)
+        let written = try EventWriter(bootstrap: setup.bootstrap)
+            .write(2_000, to: setup.input, generator: TransactionGenerator(seed: 8, keys: 100_000))
+        var spec: FeatureSpec?
+        let pipeline = try setup.pipeline(model: try ModelLoader.load(path: PipelineTests.modelPath)) { c in
+            c.cache = try? Self.cacheConfiguration(server.url)
+            c.features.keyFields = ["card_id", "merchant", "amount"]
+            c.batchMaxRows = 100
+            c.producerProperties["linger.ms"] = "0"
+            spec = c.features
+        }
+        // TOPIC_AUTHORIZATION_FAILED (29) for the first produce requests: not retriable,
+        // so those outputs fail and the worker stops.
+        setup.cluster.failNextRequests(apiKey: 0, count: 3, code: 29)
+        try pipeline.start()
+        guard case .failed? = pipeline.waitForOutcome(until: .now + .seconds(60)) else {
+            Issue.record("expected the refused delivery to stop the worker")
+            return
+        }
+        // Each event's cache key, as the worker builds it.
+        let decoder = try EventDecoder(spec: try #require(spec))
+        var scratch = EventDecoder.Scratch(for: decoder)
+        var row = [Float](repeating: 0, count: decoder.inputCount)
+        var keyOf: [String: String] = [:]
+        for w in written {
+            let id = w.event.value.withUnsafeBytes { raw in
+                try? row.withUnsafeMutableBufferPointer { decoder.decode(raw, into: $0, scratch: &scratch) }.get()?.text(in: raw)
+            }
+            if let id, let key = scratch.key { keyOf[id] = String(decoding: key, as: UTF8.self) }
+        }
+        let outputs = try setup.reader.readAll(setup.output, partitions: 2)
+        let delivered = Set(outputs.compactMap { ($0.json["id"] as? String).flatMap { keyOf[$0] } })
+        let connection = RedisConnection(url: try RedisURL(parsing: server.url))
+        guard case .array(let names) = try connection.command(["KEYS", "*"]) else {
+            Issue.record("KEYS did not answer an array")
+            return
+        }
+        let stored = names.compactMap { reply -> String? in
+            guard case .string(let bytes) = reply else { return nil }
+            return String(decoding: bytes, as: UTF8.self).split(separator: ":").last.map(String.init)
+        }
+        #expect(pipeline.stats.deliveryFailures.load(ordering: .relaxed) > 0)
+        #expect(outputs.count < 2_000 && keyOf.count == 2_000)
+        let strays = Set(stored).subtracting(delivered)
+        #expect(strays.count == 0, "\(strays.count) of \(stored.count) cached scores have no acknowledged output")
+    }
+
     @Test("Redis killed mid-stream: nothing lost, the breaker opens, scoring goes on; Redis back: hits resume")
     func redisGoesAway() throws {
         let server = try RedisServer()

@@ -21,6 +21,33 @@ struct ScoreCacheTests {
         #expect(cache.count == 2)
     }
 
+    @Test("Two keys with one fingerprint never share a score: a lookup compares the bytes")
+    func fingerprintCollision() {
+        var cache = LocalScoreCache(capacity: 4, ttl: .seconds(10))
+        let t0 = ContinuousClock.now
+        let (a, b) = (Self.key("card-1"), Self.key("card-2"))
+        a.withUnsafeBytes { cache.set($0, fingerprint: 42, 0.25, now: t0) }
+        #expect(b.withUnsafeBytes { cache.get($0, fingerprint: 42, now: t0) } == nil, "same fingerprint, other key: a miss")
+        #expect(a.withUnsafeBytes { cache.get($0, fingerprint: 42, now: t0) } == 0.25)
+        b.withUnsafeBytes { cache.set($0, fingerprint: 42, 0.75, now: t0) }  // takes the slot
+        #expect(a.withUnsafeBytes { cache.get($0, fingerprint: 42, now: t0) } == nil)
+        #expect(b.withUnsafeBytes { cache.get($0, fingerprint: 42, now: t0) } == 0.75)
+        #expect(cache.count == 1)
+        // Fingerprints of real keys differ, also by length and in the last byte.
+        let fingerprints = Set(["", "a", "a\0", "card-000001", "card-000002", "card-0000010"].map { KeyFingerprint.of(Self.key($0)) })
+        #expect(fingerprints.count == 6)
+    }
+
+    @Test("An evicted slot is reused; the least recently used goes first, over many rounds")
+    func lruChurn() {
+        var cache = LocalScoreCache(capacity: 100, ttl: .seconds(10))
+        let t0 = ContinuousClock.now
+        for i in 0..<1_000 { cache.set(Self.key("k\(i)"), Float(i), now: t0) }
+        #expect(cache.count == 100)
+        #expect((0..<900).allSatisfy { cache.get(Self.key("k\($0)"), now: t0) == nil })
+        #expect((900..<1_000).allSatisfy { cache.get(Self.key("k\($0)"), now: t0) == Float($0) })
+    }
+
     @Test("The breaker opens after the threshold, probes after its open time, and closes on success")
     func breaker() {
         var b = CircuitBreaker(failureThreshold: 2, openDuration: .seconds(1))

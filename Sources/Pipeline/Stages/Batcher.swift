@@ -36,6 +36,7 @@ struct Batcher {
     private var cachedScoring: CachedScoring?
     private var keyRanges: [Range<Int>?] = []
     private var keys: [UInt8] = []
+    private var keyFingerprints: [UInt64] = []
     private var rowTokens: [UInt64] = []
     private var cached: [Bool]
     private var output: ScoredRecord
@@ -108,6 +109,7 @@ struct Batcher {
                     } else {
                         keyRanges.append(nil)
                     }
+                    keyFingerprints.append(chunk.keyFingerprints[r])
                     rowTokens.append(chunk.tokens[i])
                 }
                 stored = .row(rowCount, id: id)
@@ -127,7 +129,7 @@ struct Batcher {
             if cachedScoring != nil {
                 // Times its own cache and model steps.
                 cachedScoring!.score(
-                    model: model, rows: rows, rowCount: rowCount, keyRanges: keyRanges, keys: keys, tokens: rowTokens,
+                    model: model, rows: rows, rowCount: rowCount, keyRanges: keyRanges, keys: keys, fingerprints: keyFingerprints, tokens: rowTokens,
                     scores: &scores, cached: &cached)
             } else {
                 let (model, count) = (self.model, rowCount)
@@ -192,6 +194,7 @@ struct Batcher {
         rows.removeAll(keepingCapacity: true)
         keyRanges.removeAll(keepingCapacity: true)
         keys.removeAll(keepingCapacity: true)
+        keyFingerprints.removeAll(keepingCapacity: true)
         rowTokens.removeAll(keepingCapacity: true)
         rowCount = 0
     }

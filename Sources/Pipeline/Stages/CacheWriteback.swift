@@ -1,82 +1,48 @@
-import RedisBridge
 import Synchronization
 
 /// New scores wait here until the output records carrying them are acknowledged; only then
-/// does the batcher write them to the cache (one pipelined write per flush), so a failed
-/// send never leaves a cached score behind.
+/// are they written to Redis, so a failed send never leaves a cached score behind.
 ///
-/// The batcher registers each batch's new scores with the tracker tokens of their outputs;
-/// the delivery thread reports each acknowledgement; the cache writer takes what is ready.
+/// The batcher registers each batch's new scores, each with the tracker token of the
+/// output that carries it. The cache writer takes them and asks the `OffsetTracker`, the
+/// one place acknowledgements are recorded, which of them are done; the delivery thread
+/// does nothing extra per record.
 final class CacheWriteback: Sendable {
-    private struct Pending {
-        var remaining: Int
-        var entries: [(key: [UInt8], score: Float)]
+    struct Entry: Sendable {
+        /// The token of the output record that carries this score.
+        var token: UInt64
+        var key: [UInt8]
+        var score: Float
     }
 
-    private struct State {
-        var pending: [UInt64: Pending] = [:]
-        var batchOf: [UInt64: UInt64] = [:]
-        var ready: [(key: [UInt8], score: Float)] = []
-        var nextBatch: UInt64 = 0
-    }
+    private let registered = Mutex<[Entry]>([])
+    private let closedSignal = ConditionLock(false)
 
-    private let state = Mutex(State())
-    private let readySignal = ConditionLock(false)
-    private let closed = Atomic<Bool>(false)
-
-    /// No more batches will be registered; the writer drains and stops.
+    /// No more batches will be registered, and every delivery is reported: the writer
+    /// writes what was acknowledged and stops.
     func close() {
-        closed.store(true, ordering: .releasing)
-        readySignal.withLock { $0 = true }
+        closedSignal.withLock { $0 = true }
     }
 
-    var isClosed: Bool { closed.load(ordering: .acquiring) }
+    var isClosed: Bool { closedSignal.withLock { $0 } }
 
-    /// Waits until something is ready (or closed), at most `timeout`.
-    func waitForReady(timeout: Duration) {
-        _ = readySignal.wait(until: .now + timeout) { (ready: inout Bool) -> Bool? in
-            guard ready else { return nil }
-            ready = false
-            return true
-        }
+    /// Waits until closed, at most `timeout`.
+    func waitForClose(timeout: Duration) {
+        _ = closedSignal.wait(until: .now + timeout) { (closed: inout Bool) -> Bool? in closed ? true : nil }
     }
 
-    /// Holds `entries` until every output with one of `tokens` is acknowledged.
-    func register(tokens: [UInt64], entries: [(key: [UInt8], score: Float)]) {
-        guard !tokens.isEmpty, !entries.isEmpty else { return }
-        state.withLock { s in
-            let batch = s.nextBatch
-            s.nextBatch += 1
-            s.pending[batch] = Pending(remaining: tokens.count, entries: entries)
-            for token in tokens { s.batchOf[token] = batch }
-        }
+    /// Holds `entries` until their outputs are acknowledged.
+    func register(_ entries: [Entry]) {
+        guard !entries.isEmpty else { return }
+        registered.withLock { $0 += entries }
     }
 
-    /// An output was acknowledged (`ok`) or refused: a refusal drops its batch's scores.
-    func delivered(token: UInt64, ok: Bool) {
-        state.withLock { s in
-            guard let batch = s.batchOf.removeValue(forKey: token), var pending = s.pending[batch] else { return }
-            if !ok {
-                s.pending[batch] = nil
-                return
-            }
-            pending.remaining -= 1
-            if pending.remaining == 0 {
-                s.ready += pending.entries
-                s.pending[batch] = nil
-                readySignal.withLock { $0 = true }
-            } else {
-                s.pending[batch] = pending
-            }
-        }
-    }
-
-    /// The scores whose outputs are all acknowledged, since the last call.
-    func takeReady() -> [(key: [UInt8], score: Float)] {
-        state.withLock { s in
-            let ready = s.ready
-            s.ready = []
-            return ready
+    /// What was registered since the last call.
+    func takeRegistered() -> [Entry] {
+        registered.withLock { r in
+            let taken = r
+            r = []
+            return taken
         }
     }
 }

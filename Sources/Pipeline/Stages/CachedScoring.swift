@@ -7,6 +7,10 @@ import RedisBridge
 /// the batch is scored once). New scores go into the local tier at once and to Redis once
 /// their outputs are acknowledged (`CacheWriteback`, `CacheWriter`).
 ///
+/// Keys come with fingerprints made by the decode workers: deduplication and the local
+/// tier index by them and compare the bytes, so the batcher hashes nothing. Every buffer is
+/// reused across batches.
+///
 /// Created on, and used only by, the batcher thread, which owns the Redis connection.
 struct CachedScoring {
     let cache: ScoreCache
@@ -14,6 +18,18 @@ struct CachedScoring {
     let writeback: CacheWriteback?
     let stats: PipelineStats
     private var lastCounters = ScoreCache.Counters()
+    /// The batch's distinct keys, and each one's index by fingerprint.
+    private var unique = ScoreKeys()
+    private var uniqueByFingerprint: [UInt64: Int32] = [:]
+    /// Each row's distinct key (-1: the row has none).
+    private var rowUnique: [Int32] = []
+    /// Per distinct key: the cached score, where in `toScore` its row is (-1: not scored),
+    /// the new score to remember.
+    private var found: [Float?] = []
+    private var scoredAt: [Int32] = []
+    private var newScores: [Float?] = []
+    /// Rows the model scores, in batch order, packed into `compactRows`.
+    private var toScore: [Int32] = []
     private var compactRows: [Float] = []
     private var compactScores: [Float] = []
 
@@ -33,45 +49,32 @@ struct CachedScoring {
     /// Scores `rowCount` rows into `scores`, from the cache where it can; `cached[r]` says
     /// which came from it. Rows without a key (nil range) are always scored.
     mutating func score(
-        model: any Model, rows: [Float], rowCount: Int, keyRanges: [Range<Int>?], keys: [UInt8], tokens: [UInt64],
-        scores: inout [Float], cached: inout [Bool]
+        model: any Model, rows: [Float], rowCount: Int, keyRanges: [Range<Int>?], keys: [UInt8], fingerprints: [UInt64],
+        tokens: [UInt64], scores: inout [Float], cached: inout [Bool]
     ) {
-        let width = model.inputCount
         let lookupStart = PipelineStats.nowNanos()
-        var uniqueIndex: [ArraySlice<UInt8>: Int] = [:]
-        var uniqueKeys: [[UInt8]] = []
-        var rowUnique = [Int](repeating: -1, count: rowCount)
-        var duplicates = 0
-        for r in 0..<rowCount {
-            guard let range = keyRanges[r] else { continue }
-            let key = keys[range]
-            if let u = uniqueIndex[key] {
-                rowUnique[r] = u
-                duplicates += 1
-            } else {
-                rowUnique[r] = uniqueKeys.count
-                uniqueIndex[key] = uniqueKeys.count
-                uniqueKeys.append(Array(key))
-            }
-        }
-        stats.cacheBatchDuplicates.add(duplicates, ordering: .relaxed)
-        let found = cache.lookup(uniqueKeys)
+        let now = ContinuousClock.now
+        deduplicate(rowCount: rowCount, keyRanges: keyRanges, keys: keys, fingerprints: fingerprints)
+        cache.lookup(unique, into: &found, now: now)
         // One row per key that missed (and every row without a key) goes to the model.
-        var scoredAt = [Int](repeating: -1, count: uniqueKeys.count)
-        var toScore: [Int] = []
+        scoredAt.removeAll(keepingCapacity: true)
+        scoredAt.append(contentsOf: repeatElement(-1, count: unique.count))
+        toScore.removeAll(keepingCapacity: true)
         for r in 0..<rowCount {
-            let u = rowUnique[r]
+            let u = Int(rowUnique[r])
             if u < 0 {
-                toScore.append(r)
+                toScore.append(Int32(r))
             } else if found[u] == nil && scoredAt[u] < 0 {
-                scoredAt[u] = toScore.count
-                toScore.append(r)
+                scoredAt[u] = Int32(toScore.count)
+                toScore.append(Int32(r))
             }
         }
+        let width = model.inputCount
         compactRows.removeAll(keepingCapacity: true)
-        for r in toScore { compactRows += rows[(r * width)..<((r + 1) * width)] }
+        for r in toScore { compactRows += rows[(Int(r) * width)..<((Int(r) + 1) * width)] }
         if compactScores.count < toScore.count { compactScores = [Float](repeating: 0, count: toScore.count) }
         stats.addTime(.cache, since: lookupStart)
+
         let modelStart = PipelineStats.nowNanos()
         if !toScore.isEmpty {
             let count = toScore.count
@@ -80,10 +83,11 @@ struct CachedScoring {
             }
         }
         stats.addTime(.inference, since: modelStart)
+
+        let storeStart = PipelineStats.nowNanos()
         var position = 0
-        var newTokens: [UInt64] = []
         for r in 0..<rowCount {
-            let u = rowUnique[r]
+            let u = Int(rowUnique[r])
             if u < 0 {
                 while toScore[position] != r { position += 1 }
                 scores[r] = compactScores[position]
@@ -92,19 +96,59 @@ struct CachedScoring {
                 scores[r] = hit
                 cached[r] = true
             } else {
-                scores[r] = compactScores[scoredAt[u]]
+                scores[r] = compactScores[Int(scoredAt[u])]
                 cached[r] = false
-                if writeback != nil { newTokens.append(tokens[r]) }
             }
         }
-        let entries = uniqueKeys.indices.compactMap { u -> (key: [UInt8], score: Float)? in
-            scoredAt[u] >= 0 && compactScores[scoredAt[u]].isFinite ? (uniqueKeys[u], compactScores[scoredAt[u]]) : nil
+        newScores.removeAll(keepingCapacity: true)
+        var entries: [CacheWriteback.Entry] = []
+        for u in 0..<unique.count {
+            guard scoredAt[u] >= 0, case let score = compactScores[Int(scoredAt[u])], score.isFinite else {
+                newScores.append(nil)
+                continue
+            }
+            newScores.append(score)
+            if writeback != nil {
+                entries.append(.init(token: tokens[Int(toScore[Int(scoredAt[u])])], key: Array(unique.key(u)), score: score))
+            }
         }
         // The local tier at once (it dies with the process, as a failed send stops the
         // worker); Redis only after the outputs are acknowledged.
-        cache.storeLocally(entries)
-        writeback?.register(tokens: newTokens, entries: entries)
+        cache.storeLocally(unique, scores: newScores, now: now)
+        writeback?.register(entries)
+        stats.addTime(.cache, since: storeStart)
         publish()
+    }
+
+    /// Fills `unique` with the batch's distinct keys and `rowUnique` with each row's. Two
+    /// keys with one fingerprint but other bytes stay apart (the later is not indexed).
+    private mutating func deduplicate(rowCount: Int, keyRanges: [Range<Int>?], keys: [UInt8], fingerprints: [UInt64]) {
+        unique.removeAll()
+        uniqueByFingerprint.removeAll(keepingCapacity: true)
+        rowUnique.removeAll(keepingCapacity: true)
+        var duplicates = 0
+        keys.withUnsafeBytes { bytes in
+            for r in 0..<rowCount {
+                guard let range = keyRanges[r] else {
+                    rowUnique.append(-1)
+                    continue
+                }
+                let key = UnsafeRawBufferPointer(rebasing: bytes[range])
+                let fingerprint = fingerprints[r]
+                if let u = uniqueByFingerprint[fingerprint] {
+                    if unique.key(Int(u), equals: key) {
+                        rowUnique.append(u)
+                        duplicates += 1
+                        continue
+                    }
+                } else {
+                    uniqueByFingerprint[fingerprint] = Int32(unique.count)
+                }
+                rowUnique.append(Int32(unique.count))
+                unique.append(key, fingerprint: fingerprint)
+            }
+        }
+        stats.cacheBatchDuplicates.add(duplicates, ordering: .relaxed)
     }
 
     /// Copies the cache's counters into the pipeline's stats.

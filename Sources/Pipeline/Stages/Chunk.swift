@@ -29,6 +29,8 @@ struct DecodedChunk: Sendable {
     /// pipeline has a cache.
     var keyRanges: [Range<Int>?] = []
     var keys: [UInt8] = []
+    /// Each row's key fingerprint (`KeyFingerprint`; 0 for a row without a key).
+    var keyFingerprints: [UInt64] = []
     /// When decoding finished (`PipelineStats.nowNanos`), for the queue-wait time.
     var decodedAt: Int64 = 0
 }

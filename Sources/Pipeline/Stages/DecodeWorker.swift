@@ -1,5 +1,6 @@
 import Features
 import KafkaBridge
+import RedisBridge
 
 /// One preprocessing worker (`streamscore.worker.N`): takes fetched chunks, turns each
 /// record into a feature row or a dead-letter reason, and hands the chunk back decoded.
@@ -40,6 +41,7 @@ struct DecodeWorker: Sendable {
         var scratch = EventDecoder.Scratch(for: decoder)
         var keys: [UInt8] = []
         var keyRanges: [Range<Int>?] = []
+        var keyFingerprints: [UInt64] = []
         let rowHashKeys = decoder.spec.keyFields.isEmpty
         rows.withUnsafeMutableBufferPointer { buffer in
             for record in chunk.records {
@@ -50,15 +52,18 @@ struct DecodeWorker: Sendable {
                     outcomes.append(.row(rowCount, id: id))
                     if cacheKeys {
                         let start = keys.count
+                        var keyed = true
                         if rowHashKeys {
                             CacheKey.appendRowHash(UnsafeBufferPointer(row), to: &keys)
-                            keyRanges.append(start..<keys.count)
                         } else if let key = scratch.key {
                             keys += key
-                            keyRanges.append(start..<keys.count)
                         } else {
-                            keyRanges.append(nil)
+                            keyed = false
                         }
+                        keyRanges.append(keyed ? start..<keys.count : nil)
+                        // Hashed here, on the parallel workers, not on the batcher.
+                        keyFingerprints.append(
+                            keyed ? keys.withUnsafeBytes { KeyFingerprint.of(UnsafeRawBufferPointer(rebasing: $0[start...])) } : 0)
                     }
                     rowCount += 1
                 case .failure(let error):
@@ -69,6 +74,6 @@ struct DecodeWorker: Sendable {
         rows.removeLast((chunk.records.count - rowCount) * width)
         return DecodedChunk(
             sequence: chunk.sequence, records: chunk.records, tokens: chunk.tokens, outcomes: outcomes, rows: rows,
-            keyRanges: keyRanges, keys: keys)
+            keyRanges: keyRanges, keys: keys, keyFingerprints: keyFingerprints)
     }
 }

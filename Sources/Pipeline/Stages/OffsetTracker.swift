@@ -109,6 +109,22 @@ final class OffsetTracker: Sendable {
         }
     }
 
+    /// Whether each token's record is complete (its output acknowledged): true, false (not
+    /// yet), or nil when its assignment was revoked (it never will be, here). One lock for
+    /// all of them.
+    func acknowledged(_ tokens: some Sequence<UInt64>) -> [Bool?] {
+        state.withLock { s in
+            tokens.map { token -> Bool? in
+                guard let p = s.slots[UInt32(token >> Self.offsetBits)] else { return nil }
+                let offset = Int64(token & Self.offsetMask)
+                if let index = Self.index(of: offset, in: p.offsets) { return p.done[index] }
+                // Not pending: completed and passed by the watermark, or never registered.
+                if let first = p.offsets.first { return offset < first ? true : nil }
+                return offset < (p.committable ?? 0) ? true : nil
+            }
+        }
+    }
+
     /// Committable offsets that moved since the last call, to hand to
     /// `KafkaConsumer.store` in one call (poll thread, before each poll and each commit).
     func takeAdvanced() -> [TopicPartition: Int64] {

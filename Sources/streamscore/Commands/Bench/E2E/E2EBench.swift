@@ -76,6 +76,11 @@ struct E2EBench: ParsableCommand {
     @Option(help: ArgumentHelp("Redis for --cache redis (default: a redis-server started on a free loopback port).", valueName: "redis://host:port"))
     var redis: String?
 
+    @Option(help: ArgumentHelp(
+        "Drain every configuration this many times, round-robin, and report each one's median round (its events/s, CPU, stages) with the range of all: on a shared machine one run can be off by 20%.",
+        valueName: "n"))
+    var rounds = 1
+
     @Option(help: "The worker's preprocessing threads (pipeline.workers).")
     var workers = 2
 
@@ -102,6 +107,7 @@ struct E2EBench: ParsableCommand {
         _ = try parsedRepeats()
         _ = try parsedBatches()
         _ = try parsedRates()
+        guard rounds >= 1 else { throw ValidationError("--rounds: at least 1") }
     }
 
     func run() throws {
@@ -114,7 +120,7 @@ struct E2EBench: ParsableCommand {
         if kcat && !kcatPresent { Terminal.err("bench: kcat not found (apt install kcat): no kcat ceiling") }
         let plan = E2EPlan(
             models: models, caches: try parsedCaches(), repeats: try parsedRepeats(), batches: try parsedBatches(),
-            rates: try parsedRates(), kcat: kcat && kcatPresent, peer: peer)
+            rates: try parsedRates(), kcat: kcat && kcatPresent, peer: peer, rounds: rounds)
         let partitionCount = partitions ?? max(8, (events * 400 + 4 * 1_048_576 - 1) / (4 * 1_048_576))
         let logs = URL(fileURLWithPath: logDirectory ?? NSTemporaryDirectory() + "streamscore-bench-\(getpid())")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -163,13 +169,19 @@ struct E2EBench: ParsableCommand {
             try runner.preload(topic: input.topic, count: events, repeatRatio: input.repeatRatio, seed: UInt64(11 + i))
         }
         var report = E2EReport(events: events, partitions: partitionCount, ratePartitions: ratePartitions)
-        var drained: [E2ERunner.Measurement] = []
-        for (i, drain) in plan.drains.enumerated() {
-            let label = "[\(i + 1)/\(plan.drains.count)] drain \(Self.describe(drain.subject, repeats: drain.repeatRatio))"
-            let m = try runner.drain(drain, count: events, label: label)
-            Terminal.err("\(label): \(Int(m.meter.eventsPerSecond)) events/s\(m.complete ? "" : " (INCOMPLETE)")")
-            drained.append(m)
+        // Round-robin: every configuration once per round, so drift on a shared machine
+        // falls on all of them alike; each keeps its median round.
+        var rounds = [[E2ERunner.Measurement]](repeating: [], count: plan.drains.count)
+        for round in 0..<plan.rounds {
+            for (i, drain) in plan.drains.enumerated() {
+                let of = plan.rounds > 1 ? " round \(round + 1)/\(plan.rounds)" : ""
+                let label = "[\(i + 1)/\(plan.drains.count)\(of)] drain \(Self.describe(drain.subject, repeats: drain.repeatRatio))"
+                let m = try runner.drain(drain, round: round, count: events, label: label)
+                Terminal.err("\(label): \(Int(m.meter.eventsPerSecond)) events/s\(m.complete ? "" : " (INCOMPLETE)")")
+                rounds[i].append(m)
+            }
         }
+        let drained = rounds.map(Self.median)
         // Ceilings and peers beside each StreamScore configuration.
         func rate(_ where: (E2EPlan.Subject) -> Bool) -> Double? {
             plan.drains.indices.first { `where`(plan.drains[$0].subject) }.map { drained[$0].meter.eventsPerSecond }
@@ -203,6 +215,17 @@ struct E2EBench: ParsableCommand {
         if report.rows.contains(where: { !$0.measurement.complete }) {
             throw E2EError("some runs did not account for every input (see above)")
         }
+    }
+
+    /// The round with the median events/s (the lower middle of an even count), carrying
+    /// every round's rate; an incomplete round makes the whole drain incomplete.
+    static func median(_ rounds: [E2ERunner.Measurement]) -> E2ERunner.Measurement {
+        guard rounds.count > 1 else { return rounds[0] }
+        let sorted = rounds.sorted { $0.meter.eventsPerSecond < $1.meter.eventsPerSecond }
+        var m = sorted[(sorted.count - 1) / 2]
+        m.roundRates = rounds.map(\.meter.eventsPerSecond)
+        if rounds.contains(where: { !$0.complete }) { m.complete = false }
+        return m
     }
 
     private static func describe(_ s: E2EPlan.Subject, repeats: Double) -> String {

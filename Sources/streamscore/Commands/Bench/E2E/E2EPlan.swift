@@ -40,12 +40,13 @@ struct E2EPlan {
         }
     }
 
-    /// One drain of a preloaded input, then (for StreamScore's configurations) rate runs.
+    /// One drain of a preloaded input (once per round, each into its own output topic),
+    /// then (for StreamScore's configurations) rate runs.
     struct Drain: Sendable {
         var subject: Subject
         var repeatRatio: Double
         var input: String
-        var output: String
+        var outputs: [String]
     }
 
     struct RateRun: Sendable {
@@ -60,26 +61,31 @@ struct E2EPlan {
     var rateRuns: [RateRun] = []
     let deadLetter = "bench.dlq"
 
-    init(models: [Model], caches: [Cache], repeats: [Double], batches: [Batch], rates: [Double], kcat: Bool, peer: Bool) {
-        var outputs = 0
+    /// Every drain runs `rounds` times.
+    let rounds: Int
+
+    init(models: [Model], caches: [Cache], repeats: [Double], batches: [Batch], rates: [Double], kcat: Bool, peer: Bool, rounds: Int = 1) {
+        self.rounds = rounds
+        var outputCount = 0
         func output() -> String {
-            outputs += 1
-            return "bench.out.\(outputs)"
+            outputCount += 1
+            return "bench.out.\(outputCount)"
         }
+        func outputs() -> [String] { (0..<rounds).map { _ in output() } }
         // Ceilings and peers drain the first input; they do not care about repeats.
         let baseInput = Self.input(repeats[0])
         for batch in batches {
-            drains.append(Drain(subject: .passthrough(batch: batch), repeatRatio: repeats[0], input: baseInput, output: output()))
+            drains.append(Drain(subject: .passthrough(batch: batch), repeatRatio: repeats[0], input: baseInput, outputs: outputs()))
         }
-        if kcat { drains.append(Drain(subject: .kcat, repeatRatio: repeats[0], input: baseInput, output: output())) }
+        if kcat { drains.append(Drain(subject: .kcat, repeatRatio: repeats[0], input: baseInput, outputs: outputs())) }
         for model in models {
             for batch in batches {
-                if peer { drains.append(Drain(subject: .peer(model: model, batch: batch), repeatRatio: repeats[0], input: baseInput, output: output())) }
+                if peer { drains.append(Drain(subject: .peer(model: model, batch: batch), repeatRatio: repeats[0], input: baseInput, outputs: outputs())) }
                 for repeatRatio in repeats {
                     for cache in caches {
                         drains.append(Drain(
                             subject: .streamscore(model: model, cache: cache, batch: batch), repeatRatio: repeatRatio,
-                            input: Self.input(repeatRatio), output: output()))
+                            input: Self.input(repeatRatio), outputs: outputs()))
                     }
                 }
             }
@@ -109,7 +115,7 @@ struct E2EPlan {
 
     /// Every topic, and how many partitions (nil: the backlog's count).
     func topics(ratePartitions: Int) -> [(name: String, partitions: Int?)] {
-        (preloadedInputs.map(\.topic) + drains.map(\.output) + [deadLetter]).map { ($0, nil) }
+        (preloadedInputs.map(\.topic) + drains.flatMap(\.outputs) + [deadLetter]).map { ($0, nil) }
             + rateRuns.flatMap { [($0.input, ratePartitions), ($0.output, ratePartitions)] }
     }
 }

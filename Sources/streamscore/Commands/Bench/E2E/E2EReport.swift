@@ -64,6 +64,7 @@ struct E2EReport {
             if let p = m.producedRate { o["produced_events_per_s"] = Self.round(p) }
             if !m.stages.isEmpty { o["stage_seconds"] = m.stages.mapValues(Self.round) }
             if !m.cache.isEmpty { o["cache_counters"] = m.cache }
+            if !m.roundRates.isEmpty { o["rounds_events_per_s"] = m.roundRates.map(Self.round) }
             return o
         }
         let data = try! JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
@@ -71,13 +72,19 @@ struct E2EReport {
     }
 
     var table: String {
-        var out = "Drain: \(events) preloaded events, \(partitions) partitions\n"
-        out += Self.line(["subject", "model", "cache", "repeats", "batch", "events/s", "x pass", "x kcat", "x peer", "CPU s/M", "RSS MiB", "complete"])
+        let roundCount = rows.map(\.measurement.roundRates.count).max() ?? 0
+        var out = "Drain: \(events) preloaded events, \(partitions) partitions"
+        out += roundCount > 1 ? "; the median of \(roundCount) rounds, and their range\n" : "\n"
+        out += Self.line(
+            ["subject", "model", "cache", "repeats", "batch", "events/s"] + (roundCount > 1 ? ["range"] : [])
+                + ["x pass", "x kcat", "x peer", "CPU s/M", "RSS MiB", "complete"])
         for row in rows where row.mode == "drain" {
             let m = row.measurement
+            let range = m.roundRates.isEmpty ? "-" : "\(Self.format(m.roundRates.min()! / 1000, 0))-\(Self.format(m.roundRates.max()! / 1000, 0))k"
             out += Self.line([
                 row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.percent(row.repeatRatio),
                 Self.batch(row.subject)?.description ?? "-", Self.format(m.meter.eventsPerSecond, 0),
+            ] + (roundCount > 1 ? [range] : []) + [
                 Self.ratio(m.meter.eventsPerSecond, row.passthrough), Self.ratio(m.meter.eventsPerSecond, row.kcat),
                 Self.ratio(m.meter.eventsPerSecond, row.peer), Self.format(Self.cpuPerMillion(m), 1), Self.format(m.rssMiB, 0),
                 m.complete ? "yes" : "NO (\(m.meter.records)/\(m.expected))",

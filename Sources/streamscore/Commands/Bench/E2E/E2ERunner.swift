@@ -19,6 +19,8 @@ struct E2ERunner {
         var targetRate: Double?
         /// Events the rate run actually produced per second.
         var producedRate: Double?
+        /// A drain's events/s in every round, when it ran more than once (this is the median one).
+        var roundRates: [Double] = []
     }
 
     let bootstrap: String
@@ -51,10 +53,11 @@ struct E2ERunner {
     }
 
     /// Drains `drain.input` (holding `count` events) with the subject, until every output arrived.
-    func drain(_ drain: E2EPlan.Drain, count: Int, label: String) throws -> Measurement {
-        let meter = try OutputMeter(bootstrap: bootstrap, topic: drain.output, partitions: partitions)
+    func drain(_ drain: E2EPlan.Drain, round: Int, count: Int, label: String) throws -> Measurement {
+        let output = drain.outputs[round]
+        let meter = try OutputMeter(bootstrap: bootstrap, topic: output, partitions: partitions)
         defer { meter.stop() }
-        let started = try start(drain.subject, input: drain.input, output: drain.output, group: "bench.\(drain.output)")
+        let started = try start(drain.subject, input: drain.input, output: output, group: "bench.\(output)")
         var m = Measurement(expected: count)
         // Stage times count from the first output: not the group join before it.
         var baseline: Metrics?
