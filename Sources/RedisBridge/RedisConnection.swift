@@ -99,26 +99,39 @@ public final class RedisConnection {
 
     private func send(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
         guard let c = context else { throw .io("not connected") }
+        // Every argument of every command in one buffer, with one pointer and one length
+        // each: three allocations per pipeline, not per command.
+        var flat: [UInt8] = []
+        var lengths: [Int] = []
         for command in commands {
+            for argument in command {
+                flat += argument
+                lengths.append(argument.count)
+            }
+        }
+        let status = flat.withUnsafeBufferPointer { bytes -> Int32 in
+            let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
             var pointers: [UnsafePointer<CChar>?] = []
-            var lengths: [Int] = []
-            let flat = command.flatMap { $0 }
-            let status = flat.withUnsafeBufferPointer { bytes -> Int32 in
-                var offset = 0
-                for argument in command {
-                    pointers.append(UnsafeRawPointer(bytes.baseAddress.map { $0 + offset } ?? UnsafePointer(bitPattern: 1)!)
-                        .assumingMemoryBound(to: CChar.self))
-                    lengths.append(argument.count)
-                    offset += argument.count
-                }
-                return pointers.withUnsafeMutableBufferPointer { argv in
-                    lengths.withUnsafeBufferPointer { argvlen in
-                        redisAppendCommandArgv(c, Int32(command.count), argv.baseAddress, argvlen.baseAddress)
+            pointers.reserveCapacity(lengths.count)
+            var offset = 0
+            for length in lengths {
+                pointers.append(UnsafeRawPointer(base + offset).assumingMemoryBound(to: CChar.self))
+                offset += length
+            }
+            return pointers.withUnsafeMutableBufferPointer { argv in
+                lengths.withUnsafeBufferPointer { argvlen in
+                    var first = 0
+                    for command in commands {
+                        let status = redisAppendCommandArgv(
+                            c, Int32(command.count), argv.baseAddress! + first, argvlen.baseAddress! + first)
+                        guard status == REDIS_OK else { return status }
+                        first += command.count
                     }
+                    return REDIS_OK
                 }
             }
-            guard status == REDIS_OK else { throw broken(c) }
         }
+        guard status == REDIS_OK else { throw broken(c) }
         roundTrips += 1
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)

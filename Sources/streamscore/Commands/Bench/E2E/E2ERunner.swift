@@ -240,7 +240,9 @@ struct E2ERunner {
         case .local: yaml += "cache:\n  mode: read_write\n"
         case .redis:
             guard let redisURL else { throw E2EError("--cache redis needs a Redis (redis-server on PATH, or --redis URL)") }
-            yaml += "cache:\n  mode: read_write\n  redis_url: \(redisURL)\n"
+            // A prefix of its own (the run's output topic): every run starts with a cold
+            // Redis, as the first one does, even when an earlier run scored the same input.
+            yaml += "cache:\n  mode: read_write\n  redis_url: \(redisURL)\n  prefix: \(output)\n"
         }
         let config = logs.appendingPathComponent("\(output).yaml")
         try yaml.write(to: config, atomically: true, encoding: .utf8)
