@@ -64,9 +64,9 @@ public final class RedisConnection {
         do throws(RedisError) {
             if let password = url.password {
                 let auth = url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
-                if case .error(let why) = try send([auth.map { Array($0.utf8) }])[0] { throw RedisError.server("AUTH: \(why)") }
+                if case .error(let why) = try pipeline([auth.map { Array($0.utf8) }])[0] { throw RedisError.server("AUTH: \(why)") }
             }
-            if url.database != 0, case .error(let why) = try send([["SELECT", String(url.database)].map { Array($0.utf8) }])[0] {
+            if url.database != 0, case .error(let why) = try pipeline([["SELECT", String(url.database)].map { Array($0.utf8) }])[0] {
                 throw RedisError.server("SELECT \(url.database): \(why)")
             }
         } catch {
@@ -83,8 +83,38 @@ public final class RedisConnection {
     /// timeout throws (the connection is closed and reopened by a later call).
     public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
+        try send(commands)
+        return try receive(commands.count)
+    }
+
+    /// The first half of `pipeline`: writes every command and returns without waiting, so
+    /// the caller can work while Redis answers. Follow it with `receive(commands.count)`
+    /// before anything else is sent on this connection.
+    public func send(_ commands: [[[UInt8]]]) throws(RedisError) {
+        guard !commands.isEmpty else { return }
         try connect()
-        return try send(commands)
+        guard let c = context else { throw .io("not connected") }
+        try append(commands, to: c)
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(c, &done) == REDIS_OK else { throw broken(c) }
+        }
+        roundTrips += 1
+    }
+
+    /// The second half of `pipeline`: reads `count` replies (waiting at most
+    /// `commandTimeout` for each).
+    public func receive(_ count: Int) throws(RedisError) -> [RedisReply] {
+        guard let c = context else { throw .io("not connected") }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(count)
+        for _ in 0..<count {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(c, &raw) == REDIS_OK, let raw else { throw broken(c) }
+            replies.append(RedisReply(raw.assumingMemoryBound(to: redisReply.self)))
+            freeReplyObject(raw)
+        }
+        return replies
     }
 
     /// One command, one round trip.
@@ -97,8 +127,8 @@ public final class RedisConnection {
         context = nil
     }
 
-    private func send(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
-        guard let c = context else { throw .io("not connected") }
+    /// Appends the commands to hiredis's output buffer (nothing is written yet).
+    private func append(_ commands: [[[UInt8]]], to c: UnsafeMutablePointer<redisContext>) throws(RedisError) {
         // Every argument of every command in one buffer, with one pointer and one length
         // each: three allocations per pipeline, not per command.
         var flat: [UInt8] = []
@@ -132,16 +162,6 @@ public final class RedisConnection {
             }
         }
         guard status == REDIS_OK else { throw broken(c) }
-        roundTrips += 1
-        var replies: [RedisReply] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands {
-            var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(c, &raw) == REDIS_OK, let raw else { throw broken(c) }
-            replies.append(RedisReply(raw.assumingMemoryBound(to: redisReply.self)))
-            freeReplyObject(raw)
-        }
-        return replies
     }
 
     /// Closes a context that hiredis reports broken, and schedules the reconnect.

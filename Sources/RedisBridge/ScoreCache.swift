@@ -66,6 +66,10 @@ public final class ScoreCache {
     private var local: LocalScoreCache
     /// Keys the local tier lacked, in the lookup under way (reused).
     private var remaining: [Int] = []
+    /// An `MGET` is out (`beginLookup` sent it, `finishLookup` reads it), and how long
+    /// sending it took.
+    private var awaitingReply = false
+    private var sendTime: Duration = .zero
     private let connection: RedisConnection?
     private let onTransition: (CircuitBreaker.State) -> Void
 
@@ -90,6 +94,9 @@ public final class ScoreCache {
         self.onTransition = onTransition
     }
 
+    /// Whether a lookup can go to Redis (it reads, and there is one).
+    public var asksRedis: Bool { reads && connection != nil }
+
     public var reads: Bool { configuration.mode == .readWrite || configuration.mode == .readOnly }
     public var writes: Bool { configuration.mode == .readWrite || configuration.mode == .writeOnly }
 
@@ -104,6 +111,15 @@ public final class ScoreCache {
     /// The cached score of each key into `found` (nil: a miss; resized to `keys.count`,
     /// its capacity reused). The local tier first, then one `MGET` for the keys it lacks.
     public func lookup(_ keys: ScoreKeys, into found: inout [Float?], now: ContinuousClock.Instant = .now) {
+        beginLookup(keys, into: &found, now: now)
+        finishLookup(keys, into: &found, now: now)
+    }
+
+    /// The first half of `lookup`: fills `found` from the local tier and sends one `MGET`
+    /// for the rest without waiting for it, so the caller can work while Redis answers.
+    /// `finishLookup` with the same keys and `found` must follow before the next lookup.
+    public func beginLookup(_ keys: ScoreKeys, into found: inout [Float?], now: ContinuousClock.Instant = .now) {
+        precondition(!awaitingReply, "finishLookup first")
         found.removeAll(keepingCapacity: true)
         found.append(contentsOf: repeatElement(nil, count: keys.count))
         guard reads else {
@@ -135,14 +151,30 @@ public final class ScoreCache {
         var command = [Self.mget]
         command.reserveCapacity(remaining.count + 1)
         for i in remaining { command.append(namespace + keys.key(i)) }
-        let replies: [RedisReply]
+        let start = ContinuousClock.now
         do throws(RedisError) {
-            replies = try timed { () throws(RedisError) in try connection.pipeline([command]) }
+            try connection.send([command])
         } catch {
-            counters.errors += remaining.count
-            transition(breaker.record(success: false))
+            failed()
             return
         }
+        sendTime = ContinuousClock.now - start
+        awaitingReply = true
+    }
+
+    /// The second half of `lookup`: reads the `MGET` reply, if one was sent, into `found`.
+    public func finishLookup(_ keys: ScoreKeys, into found: inout [Float?], now: ContinuousClock.Instant = .now) {
+        guard awaitingReply, let connection else { return }
+        awaitingReply = false
+        let start = ContinuousClock.now
+        let replies: [RedisReply]
+        do throws(RedisError) {
+            replies = try connection.receive(1)
+        } catch {
+            failed()
+            return
+        }
+        counters.lastRoundTrip = (sendTime + (ContinuousClock.now - start)).inSeconds
         transition(breaker.record(success: true))
         counters.redisReads += 1
         guard case .array(let values) = replies[0], values.count == remaining.count else {
@@ -169,6 +201,13 @@ public final class ScoreCache {
                 }
             }
         }
+    }
+
+    /// A lookup's `MGET` failed (not sent, broken, timed out): its keys are errors (and
+    /// misses), and the breaker hears of it.
+    private func failed() {
+        counters.errors += remaining.count
+        transition(breaker.record(success: false))
     }
 
     /// Remembers scores in the local tier only (at once: it lives and dies with this

@@ -41,6 +41,16 @@ struct Batcher {
     private var cached: [Bool]
     private var output: ScoredRecord
 
+    /// With Redis lookups: the previous batch, scored, waiting to be sent, so that the next
+    /// batch's `MGET` round trip overlaps its encoding and producing.
+    private struct HeldBatch {
+        var items: [Item] = []
+        var scores: [Float]
+        var cached: [Bool]
+    }
+
+    private var held: HeldBatch
+
     init(
         model: any Model, producer: KafkaProducer, intake: IntakeQueue, stats: PipelineStats,
         control: PipelineControl, configuration: PipelineConfiguration, writeback: CacheWriteback?, logger: Logger
@@ -57,6 +67,7 @@ struct Batcher {
         self.scores = [Float](repeating: 0, count: configuration.batchMaxRows * model.outputCount)
         self.rows.reserveCapacity(configuration.batchMaxRows * model.inputCount)
         self.cached = [Bool](repeating: false, count: configuration.batchMaxRows)
+        self.held = HeldBatch(scores: scores, cached: cached)
         if let cache = configuration.cache, cache.mode != .bypass, !configuration.passthrough {
             if model.outputCount == 1 {
                 cachedScoring = CachedScoring(
@@ -72,9 +83,19 @@ struct Batcher {
     mutating func run() {
         var deadline: ContinuousClock.Instant?
         while control.failure == nil {
-            let waitStart = PipelineStats.nowNanos()
-            let taken = intake.takeDecoded(until: deadline ?? .now + .milliseconds(100))
-            stats.addTime(.batchWait, since: waitStart)
+            let taken: IntakeQueue.Take
+            if held.items.isEmpty {
+                let waitStart = PipelineStats.nowNanos()
+                taken = intake.takeDecoded(until: deadline ?? .now + .milliseconds(100))
+                stats.addTime(.batchWait, since: waitStart)
+            } else {
+                // A held batch waits only while input is ready: before waiting, send it.
+                taken = intake.takeDecoded(until: .now)
+                if case .timedOut = taken {
+                    sendHeld()
+                    continue
+                }
+            }
             switch taken {
             case .chunk(let chunk):
                 stats.addTime(.queueWait, since: chunk.decodedAt)
@@ -90,6 +111,7 @@ struct Batcher {
                 }
             case .finished:
                 flush()
+                sendHeld()
                 return
             }
         }
@@ -122,15 +144,17 @@ struct Batcher {
         }
     }
 
-    /// Scores the batch with one model call and sends every item in order.
+    /// Scores the batch with one model call and sends every item in order. With Redis
+    /// lookups, the batch's `MGET` is in flight while the held batch is sent, and this one
+    /// is held in its place (sent at the next flush, or as soon as no input is waiting).
     private mutating func flush() {
         guard !items.isEmpty else { return }
         if rowCount > 0 {
             if cachedScoring != nil {
                 // Times its own cache and model steps.
-                cachedScoring!.score(
-                    model: model, rows: rows, rowCount: rowCount, keyRanges: keyRanges, keys: keys, fingerprints: keyFingerprints, tokens: rowTokens,
-                    scores: &scores, cached: &cached)
+                cachedScoring!.begin(rowCount: rowCount, keyRanges: keyRanges, keys: keys, fingerprints: keyFingerprints)
+                sendHeld()
+                cachedScoring!.finish(model: model, rows: rows, rowCount: rowCount, tokens: rowTokens, scores: &scores, cached: &cached)
             } else {
                 let (model, count) = (self.model, rowCount)
                 let start = PipelineStats.nowNanos()
@@ -144,6 +168,32 @@ struct Batcher {
             stats.batches.add(1, ordering: .relaxed)
             stats.batchRows.add(rowCount, ordering: .relaxed)
         }
+        sendHeld()
+        if cachedScoring?.asksRedis == true {
+            swap(&items, &held.items)
+            swap(&scores, &held.scores)
+            swap(&cached, &held.cached)
+        } else {
+            send(items, scores: scores, cached: cached)
+        }
+        items.removeAll(keepingCapacity: true)
+        rows.removeAll(keepingCapacity: true)
+        keyRanges.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
+        keyFingerprints.removeAll(keepingCapacity: true)
+        rowTokens.removeAll(keepingCapacity: true)
+        rowCount = 0
+    }
+
+    /// Sends the held batch, if any.
+    private mutating func sendHeld() {
+        guard !held.items.isEmpty else { return }
+        send(held.items, scores: held.scores, cached: held.cached)
+        held.items.removeAll(keepingCapacity: true)
+    }
+
+    /// Builds and hands over each item's output, in order.
+    private mutating func send(_ items: [Item], scores: [Float], cached: [Bool]) {
         let topics = configuration.topics
         let classes = classLabels
         // Two clock reads per record: building it (encode), handing it over (produce).
@@ -190,12 +240,5 @@ struct Batcher {
         }
         stats.addTime(.encode, nanos: encodeNanos)
         stats.addTime(.produce, nanos: produceNanos)
-        items.removeAll(keepingCapacity: true)
-        rows.removeAll(keepingCapacity: true)
-        keyRanges.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: true)
-        keyFingerprints.removeAll(keepingCapacity: true)
-        rowTokens.removeAll(keepingCapacity: true)
-        rowCount = 0
     }
 }

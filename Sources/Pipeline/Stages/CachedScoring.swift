@@ -32,6 +32,8 @@ struct CachedScoring {
     private var toScore: [Int32] = []
     private var compactRows: [Float] = []
     private var compactScores: [Float] = []
+    /// When the batch under way was looked up (one clock read for all its keys).
+    private var lookupTime = ContinuousClock.now
 
     init(configuration: ScoreCache.Configuration, model: String, featureSpec: String, writeback: CacheWriteback?, stats: PipelineStats, logger: Logger) {
         self.writeback = writeback
@@ -46,16 +48,36 @@ struct CachedScoring {
         }
     }
 
+    /// Whether lookups can wait on Redis (then the batcher overlaps them with sending the
+    /// previous batch).
+    var asksRedis: Bool { cache.asksRedis }
+
     /// Scores `rowCount` rows into `scores`, from the cache where it can; `cached[r]` says
     /// which came from it. Rows without a key (nil range) are always scored.
     mutating func score(
         model: any Model, rows: [Float], rowCount: Int, keyRanges: [Range<Int>?], keys: [UInt8], fingerprints: [UInt64],
         tokens: [UInt64], scores: inout [Float], cached: inout [Bool]
     ) {
-        let lookupStart = PipelineStats.nowNanos()
-        let now = ContinuousClock.now
+        begin(rowCount: rowCount, keyRanges: keyRanges, keys: keys, fingerprints: fingerprints)
+        finish(model: model, rows: rows, rowCount: rowCount, tokens: tokens, scores: &scores, cached: &cached)
+    }
+
+    /// The first half of `score`: deduplicates the batch's keys, looks them up in the local
+    /// tier and sends the `MGET` for the rest, without waiting for it.
+    mutating func begin(rowCount: Int, keyRanges: [Range<Int>?], keys: [UInt8], fingerprints: [UInt64]) {
+        let start = PipelineStats.nowNanos()
+        lookupTime = ContinuousClock.now
         deduplicate(rowCount: rowCount, keyRanges: keyRanges, keys: keys, fingerprints: fingerprints)
-        cache.lookup(unique, into: &found, now: now)
+        cache.beginLookup(unique, into: &found, now: lookupTime)
+        stats.addTime(.cache, since: start)
+    }
+
+    /// The second half of `score`, for the batch `begin` saw: takes Redis's answer, scores
+    /// the misses, and remembers the new scores.
+    mutating func finish(model: any Model, rows: [Float], rowCount: Int, tokens: [UInt64], scores: inout [Float], cached: inout [Bool]) {
+        let lookupStart = PipelineStats.nowNanos()
+        let now = lookupTime
+        cache.finishLookup(unique, into: &found, now: now)
         // One row per key that missed (and every row without a key) goes to the model.
         scoredAt.removeAll(keepingCapacity: true)
         scoredAt.append(contentsOf: repeatElement(-1, count: unique.count))
