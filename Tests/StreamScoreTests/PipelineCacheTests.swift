@@ -37,6 +37,15 @@ struct PipelineCacheTests {
         }
         let outputs = try setup.reader.readAll(setup.output, partitions: 2)
         #expect(outputs.count == 4_000)
+        // In order, although each batch is held while the next one's MGET is out.
+        for partition in 0..<Int32(2) {
+            var last: [Int32: Int64] = [:]
+            for record in outputs where record.partition == partition {
+                let source = try #require(record.source)
+                #expect(source.offset > last[source.partition, default: -1], "out of order in output partition \(partition)")
+                last[source.partition] = source.offset
+            }
+        }
         var byKey: [String: Float] = [:]
         var cachedCount = 0
         let decoder = EventDecoder(numericFields: PipelineTests.fields)
