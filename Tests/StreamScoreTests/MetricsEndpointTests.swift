@@ -14,13 +14,19 @@ struct MetricsEndpointTests {
         let redis = try RedisServer()
         let reader = TopicReader(bootstrap: broker.bootstrap)
         let writer = EventWriter(bootstrap: broker.bootstrap)
-        _ = try writer.write(2_000, to: input, generator: TransactionGenerator(seed: 5, keys: 500, repeatRatio: 0.9))
+        _ = try writer.write(1_000, to: input, generator: TransactionGenerator(seed: 5, keys: 500, repeatRatio: 0.9))
         let port = try RedisServer.freePort()
         let config = try writeWorkerConfig(
             input: input, output: output, deadLetter: dlq, group: group,
             extra: "cache:\n  timeout_ms: 50\n  breaker_open_ms: 60000\n  local_capacity: 0")
         let worker = try WorkerProcess(["run", "--config", config, "--bootstrap", broker.bootstrap, "--redis", redis.url, "--metrics", "127.0.0.1:\(port)"])
         defer { worker.terminate() }
+        try #require(eventually { (try? reader.count(output, partitions: 2)) ?? 0 >= 1_000 }, "no outputs: \(worker.stderr)")
+        // Scores reach Redis after their outputs are acknowledged, a few milliseconds on.
+        // Once some have, the same 1,000 events again must find them there.
+        let writes = #"streamscore_redis_round_trips_total{kind="write"}"#
+        try #require(eventually { (try? httpGet(port: port, path: "/metrics")).flatMap { prometheusValue($0.body, writes) } ?? 0 > 0 })
+        _ = try writer.write(1_000, to: input, generator: TransactionGenerator(seed: 5, keys: 500, repeatRatio: 0.9))
         try #require(eventually { (try? reader.count(output, partitions: 2)) ?? 0 >= 2_000 }, "no outputs: \(worker.stderr)")
 
         let health = try httpGet(port: port, path: "/health")

@@ -23,7 +23,9 @@ struct PipelineCacheTests {
     func repeatedKeys() throws {
         let server = try RedisServer()
         let setup = try PipelineTests.Setup(partitions: 2)
-        let model = InstrumentedModel(try ModelLoader.load(path: PipelineTests.modelPath))
+        // 5 ms per model call: the drain lasts long enough for the first scores to reach
+        // Redis (after their acknowledgement) before later batches look them up.
+        let model = InstrumentedModel(try ModelLoader.load(path: PipelineTests.modelPath), delay: 0.005)
         let written = try EventWriter(bootstrap: setup.bootstrap)
             .write(4_000, to: setup.input, generator: TransactionGenerator(seed: 3, keys: 1_000, repeatRatio: 0.9))
         let pipeline = try setup.pipeline(model: model) { c in
