@@ -223,12 +223,6 @@ public final class ScoreCache {
         }
     }
 
-    /// Remembers scores in the local tier only.
-    public func storeLocally(_ entries: [(key: [UInt8], score: Float)]) {
-        guard writes || reads else { return }
-        for (key, score) in entries { local.set(key, score) }
-    }
-
     /// Remembers scores: in the local tier, and in Redis with one pipelined `SET … PX`.
     public func store(_ entries: [(key: [UInt8], score: Float)]) {
         guard writes, !entries.isEmpty else { return }
