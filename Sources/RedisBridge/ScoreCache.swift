@@ -181,24 +181,22 @@ public final class ScoreCache {
             counters.errors += remaining.count
             return
         }
-        keys.bytes.withUnsafeBytes { bytes in
-            for (i, value) in zip(remaining, values) {
-                switch value {
-                case .string(let text):
-                    if let score = Float(String(decoding: text, as: UTF8.self)), score.isFinite {
-                        found[i] = score
-                        counters.hits += 1
-                        local.set(UnsafeRawBufferPointer(rebasing: bytes[keys.ranges[i]]), fingerprint: keys.fingerprints[i], score, now: now)
-                    } else {
-                        counters.misses += 1
-                        counters.errors += 1
-                    }
-                case .null:
-                    counters.misses += 1
-                default:
+        for (i, value) in zip(remaining, values) {
+            switch value {
+            case .string(let text):
+                if let score = Float(String(decoding: text, as: UTF8.self)), score.isFinite {
+                    found[i] = score
+                    counters.hits += 1
+                    remember(keys, i, score, now: now)
+                } else {
                     counters.misses += 1
                     counters.errors += 1
                 }
+            case .null:
+                counters.misses += 1
+            default:
+                counters.misses += 1
+                counters.errors += 1
             }
         }
     }
@@ -215,12 +213,15 @@ public final class ScoreCache {
     /// with it). `scores[i]` is key `i`'s; a nil or non-finite score is skipped.
     public func storeLocally(_ keys: ScoreKeys, scores: [Float?], now: ContinuousClock.Instant = .now) {
         guard writes || reads else { return }
-        keys.bytes.withUnsafeBytes { bytes in
-            for i in 0..<keys.count {
-                guard let score = scores[i], score.isFinite else { continue }
-                local.set(UnsafeRawBufferPointer(rebasing: bytes[keys.ranges[i]]), fingerprint: keys.fingerprints[i], score, now: now)
-            }
+        for i in 0..<keys.count {
+            guard let score = scores[i], score.isFinite else { continue }
+            remember(keys, i, score, now: now)
         }
+    }
+
+    /// Key `i`'s score into the local tier.
+    private func remember(_ keys: ScoreKeys, _ i: Int, _ score: Float, now: ContinuousClock.Instant) {
+        keys.withKey(i) { local.set($0, fingerprint: keys.fingerprints[i], score, now: now) }
     }
 
     /// Remembers scores: in the local tier, and in Redis with one pipelined `SET … PX`.

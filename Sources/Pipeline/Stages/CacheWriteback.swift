@@ -24,7 +24,7 @@ final class CacheWriteback: Sendable {
         closedSignal.withLock { $0 = true }
     }
 
-    var isClosed: Bool { closedSignal.withLock { $0 } }
+    var isClosed: Bool { closedSignal.read { $0 } }
 
     /// Waits until closed, at most `timeout`.
     func waitForClose(timeout: Duration) {
