@@ -127,18 +127,9 @@ public final class ScoreCache {
             return
         }
         remaining.removeAll(keepingCapacity: true)
-        keys.bytes.withUnsafeBytes { bytes in
-            for i in 0..<keys.count {
-                let key = UnsafeRawBufferPointer(rebasing: bytes[keys.ranges[i]])
-                if let score = local.get(key, fingerprint: keys.fingerprints[i], now: now) {
-                    found[i] = score
-                    counters.hits += 1
-                    counters.localHits += 1
-                } else {
-                    remaining.append(i)
-                }
-            }
-        }
+        let hits = local.lookup(keys, into: &found, missing: &remaining, now: now)
+        counters.hits += hits
+        counters.localHits += hits
         guard !remaining.isEmpty else { return }
         guard let connection else {
             counters.misses += remaining.count
@@ -213,10 +204,7 @@ public final class ScoreCache {
     /// with it). `scores[i]` is key `i`'s; a nil or non-finite score is skipped.
     public func storeLocally(_ keys: ScoreKeys, scores: [Float?], now: ContinuousClock.Instant = .now) {
         guard writes || reads else { return }
-        for i in 0..<keys.count {
-            guard let score = scores[i], score.isFinite else { continue }
-            remember(keys, i, score, now: now)
-        }
+        local.store(keys, scores: scores, now: now)
     }
 
     /// Key `i`'s score into the local tier.

@@ -48,6 +48,43 @@ struct ScoreCacheTests {
         #expect((900..<1_000).allSatisfy { cache.get(Self.key("k\($0)"), now: t0) == Float($0) })
     }
 
+    @Test("Keys longer than a slot's inline bytes are kept whole and compared whole; a slot moves between long and short keys")
+    func longKeys() {
+        var cache = LocalScoreCache(capacity: 1, ttl: .seconds(10))
+        let t0 = ContinuousClock.now
+        let long = Self.key(String(repeating: "x", count: LocalScoreCache.inlineKeyBytes) + "-1")
+        let sameStart = Self.key(String(repeating: "x", count: LocalScoreCache.inlineKeyBytes) + "-2")
+        long.withUnsafeBytes { cache.set($0, fingerprint: 9, 0.5, now: t0) }
+        #expect(long.withUnsafeBytes { cache.get($0, fingerprint: 9, now: t0) } == 0.5)
+        #expect(sameStart.withUnsafeBytes { cache.get($0, fingerprint: 9, now: t0) } == nil, "differs after the inline bytes")
+        cache.set(Self.key("short"), 0.25, now: t0)  // evicts the long key: its slot now holds a short one
+        #expect(cache.get(long, now: t0) == nil && cache.get(Self.key("short"), now: t0) == 0.25)
+        cache.set(sameStart, 0.75, now: t0)
+        #expect(cache.get(sameStart, now: t0) == 0.75 && cache.get(Self.key("short"), now: t0) == nil)
+        let empty = Self.key("")
+        cache.set(empty, 1, now: t0)
+        #expect(cache.get(empty, now: t0) == 1)
+    }
+
+    @Test("A batch lookup and store: hits filled in, misses listed in order, nil and non-finite scores not stored")
+    func batchLookup() {
+        var cache = LocalScoreCache(capacity: 8, ttl: .seconds(10))
+        let t0 = ContinuousClock.now
+        let keys = ScoreKeys((0..<5).map { Self.key("card-\($0)") })
+        cache.store(keys, scores: [0.1, nil, 0.3, .nan, 0.5], now: t0)
+        var found = [Float?](repeating: nil, count: 5)
+        var missing: [Int] = []
+        let hits = cache.lookup(keys, into: &found, missing: &missing, now: t0)
+        #expect(hits == 3 && missing == [1, 3])
+        #expect(found == [0.1, nil, 0.3, nil, 0.5])
+        missing.removeAll()
+        #expect(cache.lookup(keys, into: &found, missing: &missing, now: t0 + .seconds(11)) == 0 && missing == [0, 1, 2, 3, 4], "expired")
+        var none = LocalScoreCache(capacity: 0, ttl: .seconds(10))
+        none.store(keys, scores: [0.1, 0.2, 0.3, 0.4, 0.5], now: t0)
+        missing.removeAll()
+        #expect(none.lookup(keys, into: &found, missing: &missing, now: t0) == 0 && missing.count == 5 && none.count == 0)
+    }
+
     @Test("The breaker opens after the threshold, probes after its open time, and closes on success")
     func breaker() {
         var b = CircuitBreaker(failureThreshold: 2, openDuration: .seconds(1))

@@ -20,7 +20,7 @@ struct CachedScoring {
     private var lastCounters = ScoreCache.Counters()
     /// The batch's distinct keys, and each one's index by fingerprint.
     private var unique = ScoreKeys()
-    private var uniqueByFingerprint: [UInt64: Int32] = [:]
+    private var uniqueByFingerprint = FingerprintTable(capacity: 1_024)
     /// Each row's distinct key (-1: the row has none).
     private var rowUnique: [Int32] = []
     /// Per distinct key: the cached score, where in `toScore` its row is (-1: not scored),
@@ -146,7 +146,7 @@ struct CachedScoring {
     /// keys with one fingerprint but other bytes stay apart (the later is not indexed).
     private mutating func deduplicate(rowCount: Int, keyRanges: [Range<Int>?], keys: [UInt8], fingerprints: [UInt64]) {
         unique.removeAll()
-        uniqueByFingerprint.removeAll(keepingCapacity: true)
+        uniqueByFingerprint.removeAll()
         rowUnique.removeAll(keepingCapacity: true)
         var duplicates = 0
         keys.withUnsafeBytes { bytes in
@@ -157,14 +157,10 @@ struct CachedScoring {
                 }
                 let key = UnsafeRawBufferPointer(rebasing: bytes[range])
                 let fingerprint = fingerprints[r]
-                if let u = uniqueByFingerprint[fingerprint] {
-                    if unique.key(Int(u), equals: key) {
-                        rowUnique.append(u)
-                        duplicates += 1
-                        continue
-                    }
-                } else {
-                    uniqueByFingerprint[fingerprint] = Int32(unique.count)
+                if let u = uniqueByFingerprint.findOrInsert(fingerprint, Int32(unique.count)), unique.key(Int(u), equals: key) {
+                    rowUnique.append(u)
+                    duplicates += 1
+                    continue
                 }
                 rowUnique.append(Int32(unique.count))
                 unique.append(key, fingerprint: fingerprint)

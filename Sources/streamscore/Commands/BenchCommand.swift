@@ -6,8 +6,8 @@ import Inference
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: the model engine alone, event decoding, and end to end (topic to topic).",
-        subcommands: [ModelBench.self, FeatureBench.self, E2EBench.self]
+        abstract: "Benchmarks: the model engine alone, event decoding, the score cache's steps, and end to end (topic to topic).",
+        subcommands: [ModelBench.self, FeatureBench.self, CacheBench.self, E2EBench.self]
     )
 
     struct ModelBench: ParsableCommand {

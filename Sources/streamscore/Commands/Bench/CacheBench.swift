@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Inference
+import Pipeline
+
+/// `streamscore bench cache`: what the score cache costs and saves per event, one thread.
+struct CacheBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cache",
+        abstract: "Time the score cache's steps on one thread: key making, and scoring with the in-process tier against the model alone.",
+        discussion: """
+            The end-to-end benchmark (bench e2e) measures whole drains, where broker, worker and \
+            consumer share the cores and runs spread by ±13%; a cache that saves a few percent \
+            cannot show there. This measures only the steps the cache changes, quietly: \
+            generated events at each repeated-key ratio are decoded in batches as the pipeline \
+            does (keys from cache.key_fields), then each batch is scored by the model alone and \
+            by the batcher's cache step (in-batch deduplication, the in-process tier, the model \
+            on the misses). A run is one pass over all batches with an empty cache; each figure \
+            is the fastest of --runs runs (the steps take turns, so they see the same machine; interference only adds time), in ns per event. Redis is not involved (bench e2e \
+            --cache redis measures it).
+
+            net = (decode with keys - decode) + (cache step - model): what the cache adds per \
+            event; negative means it saves.
+
+            Examples:
+              streamscore bench cache Models/bench/fraud-mlp.json Models/bench/fraud-xgb.json
+              streamscore bench cache Models/fraud-xgb.json --repeats 0,0.5,0.9 --batch 1024 --json
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Model files (their inputs must match the feature spec).", valueName: "model"))
+    var files: [String]
+
+    @Option(help: ArgumentHelp("Configuration file for the feature spec and cache.key_fields (default: built-in defaults).", valueName: "file"))
+    var config: String?
+
+    @Option(help: "Events per pass.")
+    var events = 100_000
+
+    @Option(help: ArgumentHelp("Rows per batch (batch.max_rows).", valueName: "rows"))
+    var batch = 256
+
+    @Option(help: ArgumentHelp("Repeated-key ratios, comma-separated.", valueName: "r,r"))
+    var repeats = "0,0.5,0.9"
+
+    @Option(help: "Timed passes per step (the fastest is reported).")
+    var runs = 9
+
+    @Flag(help: "Print a JSON array of results (ns per event).")
+    var json = false
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one model file") }
+        guard events > 0 else { throw ValidationError("--events: must be positive") }
+        guard batch > 0 else { throw ValidationError("--batch: must be positive") }
+        guard runs > 0 else { throw ValidationError("--runs: must be positive") }
+        guard parsedRepeats != nil else { throw ValidationError("--repeats: ratios within 0...1, comma-separated") }
+    }
+
+    private var parsedRepeats: [Double]? {
+        let items = repeats.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !items.isEmpty, items.allSatisfy({ $0.map { (0...1).contains($0) } ?? false }) else { return nil }
+        return items.map { $0! }
+    }
+
+    func run() throws {
+        let loader = try ConfigLoader(path: config)
+        var spec = try Settings.features(loader)
+        spec.keyFields = try loader.list("cache.key_fields")
+        var cache = try Settings.cache(loader) ?? .init()
+        cache.redis = nil
+        var rows: [String] = []
+        if !json {
+            print("\(events) events per pass, batches of \(batch), 1 thread; ns per event, fastest of \(runs) passes")
+            print("model                      repeats  decode  +keys   model  cache+model   net  in-batch repeats / hits / misses")
+        }
+        for file in files {
+            let model = try ModelCommand.load(file, .auto)
+            var bench = CacheBenchmark(model: model, spec: spec)
+            (bench.events, bench.batchRows, bench.runs, bench.cache) = (events, batch, runs, cache)
+            for ratio in parsedRepeats! {
+                let r = try bench.measure(repeatRatio: ratio)
+                let name = URL(fileURLWithPath: file).lastPathComponent
+                if json {
+                    rows.append(
+                        "{\"model\":\"\(name)\",\"repeats\":\(ratio),\"decode_ns\":\(r.decodeNanos),\"decode_with_key_ns\":\(r.decodeWithKeyNanos),"
+                            + "\"model_ns\":\(r.modelNanos),\"cached_ns\":\(r.cachedNanos),\"net_ns\":\(r.netNanos),"
+                            + "\"batch_duplicates\":\(r.batchDuplicates),\"hits\":\(r.hits),\"misses\":\(r.misses)}")
+                } else {
+                    print(
+                        name.padding(toLength: 26, withPad: " ", startingAt: 0)
+                            + String(
+                                format: " %6.0f%% %7.0f %6.0f %7.0f %12.0f %+5.0f  %d / %d / %d", ratio * 100, r.decodeNanos,
+                                r.decodeWithKeyNanos - r.decodeNanos, r.modelNanos, r.cachedNanos, r.netNanos, r.batchDuplicates, r.hits,
+                                r.misses))
+                }
+            }
+        }
+        if json { print("[" + rows.joined(separator: ",") + "]") }
+    }
+}
