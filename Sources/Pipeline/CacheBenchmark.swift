@@ -9,9 +9,11 @@ import RedisBridge
 /// tier against the model alone, batch by batch.
 ///
 /// Events are the generator's, at a given repeated-key ratio, decoded in batches of
-/// `batchRows` as the pipeline would (`DecodeWorker`). A timed run is one pass over every
-/// batch with a fresh cache, so hits come only from keys seen earlier in the pass, as in a
-/// drain. Each figure is the fastest of `runs` runs, the steps taking turns.
+/// `batchRows` as the pipeline would (`DecodeWorker`): without key fields, as a worker
+/// without a cache decodes, and with them. A timed run is one pass over every batch with a
+/// fresh cache, so hits come only from keys seen earlier in the pass, as in a drain. The
+/// two sides of each comparison alternate chunk by chunk; each figure is a step's fastest
+/// run of `runs` (these are CPU-bound loops: interference only adds time).
 public struct CacheBenchmark {
     public struct Result: Sendable {
         public var repeatRatio: Double
@@ -44,7 +46,10 @@ public struct CacheBenchmark {
     }
 
     public func measure(repeatRatio: Double) throws -> Result {
-        let decoder = try EventDecoder(spec: spec)
+        // Without a cache the worker's spec has no key fields, so its decoder makes no key.
+        var keyless = spec
+        keyless.keyFields = []
+        let (decoder, keylessDecoder) = (try EventDecoder(spec: spec), try EventDecoder(spec: keyless))
         var generator = TransactionGenerator(seed: 7, repeatRatio: repeatRatio, fraudRatio: 0.01)
         let records = (0..<events).map { i in
             let e = generator.next(timestamp: 1_700_000_000_000 + Int64(i))
@@ -56,7 +61,7 @@ public struct CacheBenchmark {
         }
         let intake = IntakeQueue(capacity: 1)
         let stats = PipelineStats()
-        let plain = DecodeWorker(decoder: decoder, intake: intake, cacheKeys: false, passthrough: false, stats: stats)
+        let plain = DecodeWorker(decoder: keylessDecoder, intake: intake, cacheKeys: false, passthrough: false, stats: stats)
         let keyed = DecodeWorker(decoder: decoder, intake: intake, cacheKeys: true, passthrough: false, stats: stats)
 
         let batches = chunks.map { keyed.decode($0) }
@@ -65,52 +70,46 @@ public struct CacheBenchmark {
         }
         var scores = [Float](repeating: 0, count: batchRows * model.outputCount)
         var cached = [Bool](repeating: false, count: batchRows)
-        var scoring: CachedScoring!
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        // The four steps take turns, run after run, so that they see the same machine.
-        let steps: [(before: () -> Void, body: () -> Void)] = [
-            ({}, { for c in chunks { _ = plain.decode(c) } }),
-            ({}, { for c in chunks { _ = keyed.decode(c) } }),
-            ({}, {
-                for b in batches {
-                    b.rows.withUnsafeBufferPointer { input in
-                        scores.withUnsafeMutableBufferPointer { model.score(rows: input, rowCount: b.records.count, into: $0) }
-                    }
+        var scoring = CachedScoring(
+            configuration: cache, model: model.identity, featureSpec: "bench", writeback: nil, stats: PipelineStats(), logger: logger)
+        // The two sides of each comparison take turns chunk by chunk, batch by batch, so
+        // they see the same machine; a run's total per step, the fastest of the runs.
+        let clock = ContinuousClock()
+        var fastest = [Double](repeating: .infinity, count: 4)
+        for run in 0...runs {
+            var total = [Duration](repeating: .zero, count: 4)
+            for c in chunks {
+                let t0 = clock.now
+                _ = plain.decode(c)
+                let t1 = clock.now
+                _ = keyed.decode(c)
+                let t2 = clock.now
+                total[0] += t1 - t0
+                total[1] += t2 - t1
+            }
+            scoring = CachedScoring(
+                configuration: cache, model: model.identity, featureSpec: "bench", writeback: nil, stats: PipelineStats(), logger: logger)
+            for b in batches {
+                let t0 = clock.now
+                b.rows.withUnsafeBufferPointer { input in
+                    scores.withUnsafeMutableBufferPointer { model.score(rows: input, rowCount: b.records.count, into: $0) }
                 }
-            }),
-            ({
-                scoring = CachedScoring(
-                    configuration: cache, model: model.identity, featureSpec: "bench", writeback: nil, stats: PipelineStats(), logger: logger)
-            }, {
-                for b in batches {
-                    scoring.score(
-                        model: model, rows: b.rows, rowCount: b.records.count, keyRanges: b.keyRanges, keys: b.keys,
-                        fingerprints: b.keyFingerprints, tokens: b.tokens, scores: &scores, cached: &cached)
-                }
-            }),
-        ]
-        let fastest = Self.fastest(runs, steps).map { $0 / Double(events) }
+                let t1 = clock.now
+                for r in 0..<b.records.count { scoring.gather(row: r, of: b, token: b.tokens[r]) }
+                scoring.score(model: model, rows: b.rows, rowCount: b.records.count, scores: &scores, cached: &cached)
+                let t2 = clock.now
+                total[2] += t1 - t0
+                total[3] += t2 - t1
+            }
+            // Run 0 warms up.
+            if run > 0 { fastest = zip(fastest, total).map { min($0, $1.inSeconds * 1e9 / Double(events)) } }
+        }
         let counted = scoring.stats
         return Result(
             repeatRatio: repeatRatio,
             decodeNanos: fastest[0], decodeWithKeyNanos: fastest[1], modelNanos: fastest[2], cachedNanos: fastest[3],
             batchDuplicates: counted.cacheBatchDuplicates.load(ordering: .relaxed),
             hits: counted.cacheHits.load(ordering: .relaxed), misses: counted.cacheMisses.load(ordering: .relaxed))
-    }
-
-    /// Each step's fastest run of `runs` (after one warm-up run each), in nanoseconds; the
-    /// steps run in turn, and `before` runs untimed ahead of each body. The fastest run is the
-    /// one the machine disturbed least (these are CPU-bound loops; interference only adds).
-    static func fastest(_ runs: Int, _ steps: [(before: () -> Void, body: () -> Void)]) -> [Double] {
-        let clock = ContinuousClock()
-        var best = [Double](repeating: .infinity, count: steps.count)
-        for run in 0...max(1, runs) {
-            for (i, step) in steps.enumerated() {
-                step.before()
-                let t = clock.measure(step.body).inSeconds * 1e9
-                if run > 0 { best[i] = min(best[i], t) }
-            }
-        }
-        return best
     }
 }

@@ -31,13 +31,9 @@ struct Batcher {
     private var rows: [Float] = []
     private var scores: [Float]
     private var rowCount = 0
-    /// With a score cache: each row's key (a range of `keys`), its token, whether its score
-    /// came from the cache.
+    /// With a score cache: the cache step (it gathers each row's key), and whether each
+    /// row's score came from the cache.
     private var cachedScoring: CachedScoring?
-    private var keyRanges: [Range<Int>?] = []
-    private var keys: [UInt8] = []
-    private var keyFingerprints: [UInt64] = []
-    private var rowTokens: [UInt64] = []
     private var cached: [Bool]
     private var output: ScoredRecord
 
@@ -124,16 +120,7 @@ struct Batcher {
             var stored = outcome
             if case .row(let r, let id) = outcome {
                 rows.append(contentsOf: chunk.rows[(r * width)..<((r + 1) * width)])
-                if cachedScoring != nil {
-                    if let range = chunk.keyRanges[r] {
-                        keyRanges.append(keys.count..<(keys.count + range.count))
-                        keys += chunk.keys[range]
-                    } else {
-                        keyRanges.append(nil)
-                    }
-                    keyFingerprints.append(chunk.keyFingerprints[r])
-                    rowTokens.append(chunk.tokens[i])
-                }
+                cachedScoring?.gather(row: r, of: chunk, token: chunk.tokens[i])
                 stored = .row(rowCount, id: id)
                 rowCount += 1
             }
@@ -152,9 +139,9 @@ struct Batcher {
         if rowCount > 0 {
             if cachedScoring != nil {
                 // Times its own cache and model steps.
-                cachedScoring!.begin(rowCount: rowCount, keyRanges: keyRanges, keys: keys, fingerprints: keyFingerprints)
+                cachedScoring!.begin(rowCount: rowCount)
                 sendHeld()
-                cachedScoring!.finish(model: model, rows: rows, rowCount: rowCount, tokens: rowTokens, scores: &scores, cached: &cached)
+                cachedScoring!.finish(model: model, rows: rows, rowCount: rowCount, scores: &scores, cached: &cached)
             } else {
                 let (model, count) = (self.model, rowCount)
                 let start = PipelineStats.nowNanos()
@@ -178,10 +165,6 @@ struct Batcher {
         }
         items.removeAll(keepingCapacity: true)
         rows.removeAll(keepingCapacity: true)
-        keyRanges.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: true)
-        keyFingerprints.removeAll(keepingCapacity: true)
-        rowTokens.removeAll(keepingCapacity: true)
         rowCount = 0
     }
 

@@ -18,6 +18,12 @@ struct CachedScoring {
     let writeback: CacheWriteback?
     let stats: PipelineStats
     private var lastCounters = ScoreCache.Counters()
+    /// The batch under way, as the batcher gathers it row by row (`gather`): each row's key
+    /// (a range of `keys`; nil: none), its fingerprint, the token its output will carry.
+    private var keyRanges: [Range<Int>?] = []
+    private var keys: [UInt8] = []
+    private var fingerprints: [UInt64] = []
+    private var tokens: [UInt64] = []
     /// The batch's distinct keys, and each one's index by fingerprint.
     private var unique = ScoreKeys()
     private var uniqueByFingerprint = FingerprintTable(capacity: 1_024)
@@ -52,29 +58,39 @@ struct CachedScoring {
     /// previous batch).
     var asksRedis: Bool { cache.asksRedis }
 
-    /// Scores `rowCount` rows into `scores`, from the cache where it can; `cached[r]` says
-    /// which came from it. Rows without a key (nil range) are always scored.
-    mutating func score(
-        model: any Model, rows: [Float], rowCount: Int, keyRanges: [Range<Int>?], keys: [UInt8], fingerprints: [UInt64],
-        tokens: [UInt64], scores: inout [Float], cached: inout [Bool]
-    ) {
-        begin(rowCount: rowCount, keyRanges: keyRanges, keys: keys, fingerprints: fingerprints)
-        finish(model: model, rows: rows, rowCount: rowCount, tokens: tokens, scores: &scores, cached: &cached)
+    /// Adds row `r` of `chunk`, whose output will carry `token`, to the batch under way.
+    mutating func gather(row r: Int, of chunk: DecodedChunk, token: UInt64) {
+        if let range = chunk.keyRanges[r] {
+            keyRanges.append(keys.count..<(keys.count + range.count))
+            keys += chunk.keys[range]
+        } else {
+            keyRanges.append(nil)
+        }
+        fingerprints.append(chunk.keyFingerprints[r])
+        tokens.append(token)
+    }
+
+    /// Scores the gathered batch's `rowCount` rows into `scores`, from the cache where it
+    /// can; `cached[r]` says which came from it. Rows without a key are always scored.
+    mutating func score(model: any Model, rows: [Float], rowCount: Int, scores: inout [Float], cached: inout [Bool]) {
+        begin(rowCount: rowCount)
+        finish(model: model, rows: rows, rowCount: rowCount, scores: &scores, cached: &cached)
     }
 
     /// The first half of `score`: deduplicates the batch's keys, looks them up in the local
     /// tier and sends the `MGET` for the rest, without waiting for it.
-    mutating func begin(rowCount: Int, keyRanges: [Range<Int>?], keys: [UInt8], fingerprints: [UInt64]) {
+    mutating func begin(rowCount: Int) {
+        precondition(rowCount == keyRanges.count, "gather every row of the batch first")
         let start = PipelineStats.nowNanos()
         lookupTime = ContinuousClock.now
-        deduplicate(rowCount: rowCount, keyRanges: keyRanges, keys: keys, fingerprints: fingerprints)
+        deduplicate(rowCount: rowCount)
         cache.beginLookup(unique, into: &found, now: lookupTime)
         stats.addTime(.cache, since: start)
     }
 
     /// The second half of `score`, for the batch `begin` saw: takes Redis's answer, scores
     /// the misses, and remembers the new scores.
-    mutating func finish(model: any Model, rows: [Float], rowCount: Int, tokens: [UInt64], scores: inout [Float], cached: inout [Bool]) {
+    mutating func finish(model: any Model, rows: [Float], rowCount: Int, scores: inout [Float], cached: inout [Bool]) {
         let lookupStart = PipelineStats.nowNanos()
         let now = lookupTime
         cache.finishLookup(unique, into: &found, now: now)
@@ -138,13 +154,17 @@ struct CachedScoring {
         // worker); Redis only after the outputs are acknowledged.
         cache.storeLocally(unique, scores: newScores, now: now)
         writeback?.register(entries)
+        keyRanges.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
+        fingerprints.removeAll(keepingCapacity: true)
+        tokens.removeAll(keepingCapacity: true)
         stats.addTime(.cache, since: storeStart)
         publish()
     }
 
     /// Fills `unique` with the batch's distinct keys and `rowUnique` with each row's. Two
     /// keys with one fingerprint but other bytes stay apart (the later is not indexed).
-    private mutating func deduplicate(rowCount: Int, keyRanges: [Range<Int>?], keys: [UInt8], fingerprints: [UInt64]) {
+    private mutating func deduplicate(rowCount: Int) {
         unique.removeAll()
         uniqueByFingerprint.removeAll()
         rowUnique.removeAll(keepingCapacity: true)

@@ -1,7 +1,9 @@
 import ArgumentParser
+import Features
 import Foundation
 import Inference
 import Pipeline
+import RedisBridge
 
 /// `streamscore bench cache`: what the score cache costs and saves per event, one thread.
 struct CacheBench: ParsableCommand {
@@ -13,10 +15,12 @@ struct CacheBench: ParsableCommand {
             consumer share the cores and runs spread by ±13%; a cache that saves a few percent \
             cannot show there. This measures only the steps the cache changes, quietly: \
             generated events at each repeated-key ratio are decoded in batches as the pipeline \
-            does (keys from cache.key_fields), then each batch is scored by the model alone and \
-            by the batcher's cache step (in-batch deduplication, the in-process tier, the model \
-            on the misses). A run is one pass over all batches with an empty cache; each figure \
-            is the fastest of --runs runs (the steps take turns, so they see the same machine; interference only adds time), in ns per event. Redis is not involved (bench e2e \
+            does, without key fields (a worker without a cache) and with cache.key_fields; then \
+            each batch is scored by the model alone and by the batcher's cache step (in-batch \
+            deduplication, the in-process tier, the model on the misses). A run is one pass over \
+            all batches with an empty cache. The two sides of each comparison alternate chunk \
+            by chunk, so they see the same machine; each figure is the fastest of --runs runs \
+            (interference only adds time), in ns per event. Redis is not involved (bench e2e \
             --cache redis measures it).
 
             net = (decode with keys - decode) + (cache step - model): what the cache adds per \
@@ -43,7 +47,7 @@ struct CacheBench: ParsableCommand {
     @Option(help: ArgumentHelp("Repeated-key ratios, comma-separated.", valueName: "r,r"))
     var repeats = "0,0.5,0.9"
 
-    @Option(help: "Timed passes per step (the fastest is reported).")
+    @Option(help: "Timed passes (the fastest is reported for each step).")
     var runs = 9
 
     @Flag(help: "Print a JSON array of results (ns per event).")
@@ -64,23 +68,44 @@ struct CacheBench: ParsableCommand {
     }
 
     func run() throws {
-        let loader = try ConfigLoader(path: config)
-        var spec = try Settings.features(loader)
-        spec.keyFields = try loader.list("cache.key_fields")
-        var cache = try Settings.cache(loader) ?? .init()
+        var spec: FeatureSpec
+        var cache: ScoreCache.Configuration
+        do {
+            let loader = try ConfigLoader(path: config)
+            spec = try Settings.features(loader)
+            spec.keyFields = try loader.list("cache.key_fields")
+            cache = try Settings.cache(loader) ?? .init()
+        } catch {
+            Terminal.err("streamscore: \(error)")
+            throw ExitCode(2)
+        }
         cache.redis = nil
+        let inputs: Int
+        do {
+            inputs = try EventDecoder(spec: spec).inputCount
+        } catch {
+            Terminal.err("streamscore: cache.\(error.path): \(error.reason)")
+            throw ExitCode(2)
+        }
+        var models: [(name: String, model: any Model)] = []
+        for file in files {
+            let model = try ModelCommand.load(file, .auto)
+            guard model.inputCount == inputs else {
+                Terminal.err("streamscore: \(file): the model takes \(model.inputCount) inputs; the feature spec makes \(inputs) (give its spec with --config)")
+                throw ExitCode(2)
+            }
+            models.append((URL(fileURLWithPath: file).lastPathComponent, model))
+        }
         var rows: [String] = []
         if !json {
             print("\(events) events per pass, batches of \(batch), 1 thread; ns per event, fastest of \(runs) passes")
             print("model                      repeats  decode  +keys   model  cache+model   net  in-batch repeats / hits / misses")
         }
-        for file in files {
-            let model = try ModelCommand.load(file, .auto)
+        for (name, model) in models {
             var bench = CacheBenchmark(model: model, spec: spec)
             (bench.events, bench.batchRows, bench.runs, bench.cache) = (events, batch, runs, cache)
             for ratio in parsedRepeats! {
                 let r = try bench.measure(repeatRatio: ratio)
-                let name = URL(fileURLWithPath: file).lastPathComponent
                 if json {
                     rows.append(
                         "{\"model\":\"\(name)\",\"repeats\":\(ratio),\"decode_ns\":\(r.decodeNanos),\"decode_with_key_ns\":\(r.decodeWithKeyNanos),"
