@@ -136,9 +136,19 @@ struct JSONScanner {
 
     /// The child of `node` named `key`, or -1.
     private func member(of node: Int, _ key: UnsafeRawBufferPointer, escaped: Bool) -> Int {
-        for child in nodes[node].children where nodes[child].index < 0 {
+        guard !escaped else {
+            for child in nodes[node].children where nodes[child].index < 0 {
+                let name = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(keys)[nodes[child].key])
+                if JSONText.equals(key, escaped: true, name) { return child }
+            }
+            return -1
+        }
+        // Length and first bytes first: one comparison rules out almost every other name.
+        let signature = PathTrie.signature(of: key)
+        for child in nodes[node].children where nodes[child].signature == signature {
+            if key.count < 8 { return child }
             let name = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(keys)[nodes[child].key])
-            if JSONText.equals(key, escaped: escaped, name) { return child }
+            if JSONText.equals(key, escaped: false, name) { return child }
         }
         return -1
     }

@@ -14,6 +14,22 @@ struct PathTrie: Sendable {
         var slot: Int
         /// Slots at or below this node.
         var slots: Range<Int>
+        /// A member name's length and first bytes (`signature(of:)`), so that the scanner
+        /// rules out most names with one comparison; `UInt64.max` for an array index.
+        var signature: UInt64 = .max
+    }
+
+    /// A name's length (at most 255) in the top byte and its first seven bytes below it.
+    /// Equal names have equal signatures; names of up to seven bytes are equal exactly
+    /// when their signatures are.
+    static func signature(of name: UnsafeRawBufferPointer) -> UInt64 {
+        var s = UInt64(min(name.count, 255)) << 56
+        if name.count >= 8 {
+            s |= name.loadUnaligned(as: UInt64.self).littleEndian & 0x00FF_FFFF_FFFF_FFFF
+        } else {
+            for k in 0..<name.count { s |= UInt64(name[k]) << UInt64(8 * k) }
+        }
+        return s
     }
 
     private(set) var nodes: [Node] = []
@@ -100,7 +116,9 @@ struct PathTrie: Sendable {
             }
             let first = queue.count
             queue += b.children.map { ($0.0, $0.1) }
-            nodes.append(Node(key: key, index: index, children: first..<queue.count, slot: b.slot, slots: ranges[ObjectIdentifier(b)]!))
+            var node = Node(key: key, index: index, children: first..<queue.count, slot: b.slot, slots: ranges[ObjectIdentifier(b)]!)
+            if index < 0 { node.signature = keyBytes[key].withUnsafeBytes { Self.signature(of: $0) } }
+            nodes.append(node)
             head += 1
         }
     }

@@ -24,6 +24,18 @@ struct EventDecoderTests {
         #expect(r.row == [3, 4])
     }
 
+    @Test("Member names that share their length and first bytes, or a prefix, are told apart; long names match whole")
+    func similarNames() throws {
+        let long = String(repeating: "k", count: 300)
+        let decoder = EventDecoder(
+            numericFields: ["amount_eur", "amount_usd", "amt", "am", long, long + "x"], idField: "id", maxEventBytes: 2_000, maxDepth: 4)
+        let text = #"{"amount_usd":2,"amount_usx":9,"amount_eur":1,"amt":3,"am":4,"amtx":8,"a":7,"#
+            + #""\#(long)":5,"\#(long)x":6,"\#(String(repeating: "k", count: 299))y":9,"id":"i"}"#
+        #expect(try decoder.decode(Array(text.utf8)).get().row == [1, 2, 3, 4, 5, 6])
+        let escaped = #"{"amount_\u0075sd":2,"amount_eur":1,"a\u006dt":3,"am":4,"\#(long)":5,"\#(long)x":6,"id":"i"}"#
+        #expect(try decoder.decode(Array(escaped.utf8)).get().row == [1, 2, 3, 4, 5, 6])
+    }
+
     @Test("Duplicate keys: the last one wins")
     func duplicates() throws {
         #expect(try decode(#"{"id":"a","amount":1,"n":2,"amount":7}"#).get().row == [7, 2])
