@@ -27,7 +27,10 @@ public final class ScoreCache {
         public var prefix = "streamscore"
         /// Redis entries expire after this (`PX`).
         public var ttl: Duration = .seconds(3600)
+        /// Entries in the in-process tier (at most `maximumLocalCapacity`). Each takes about
+        /// 140–170 bytes: its index buckets at start-up, its slot and key bytes once used.
         public var localCapacity = 100_000
+        public static let maximumLocalCapacity = 50_000_000
         public var localTTL: Duration = .seconds(60)
         /// Longest a lookup or store waits on Redis (connect and each read or write).
         public var timeout: Duration = .milliseconds(20)

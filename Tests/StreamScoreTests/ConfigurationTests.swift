@@ -35,6 +35,7 @@ struct ConfigurationTests {
         ("features do not match the model", "features:\n  inputs: [amount, distance_km]\n", "features.inputs"),
         ("feature names do not match the model", Self.swappedChannels, "input 10 is 'channel=pos' in the model but 'channel=ecom'"),
         ("threshold out of range", "model:\n  threshold: 2\n", "model.threshold"),
+        ("cache tier too large", "cache:\n  local_capacity: 1000000000\n", "cache.local_capacity"),
         ("not YAML", "batch: [unclosed\n", "not valid YAML"),
     ]
 

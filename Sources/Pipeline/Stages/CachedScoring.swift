@@ -26,7 +26,7 @@ struct CachedScoring {
     private var tokens: [UInt64] = []
     /// The batch's distinct keys, and each one's index by fingerprint.
     private var unique = ScoreKeys()
-    private var uniqueByFingerprint = FingerprintTable(capacity: 1_024)
+    private var uniqueByFingerprint = FingerprintTable(capacity: 256)  // grows with larger batches
     /// Each row's distinct key (-1: the row has none).
     private var rowUnique: [Int32] = []
     /// Per distinct key: the cached score, where in `toScore` its row is (-1: not scored),

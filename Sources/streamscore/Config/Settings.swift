@@ -109,6 +109,11 @@ struct Settings {
         cache.prefix = try config.string("cache.prefix")
         cache.ttl = .milliseconds(try config.integer("cache.ttl_ms"))
         cache.localCapacity = try config.integer("cache.local_capacity")
+        guard cache.localCapacity <= ScoreCache.Configuration.maximumLocalCapacity else {
+            throw ConfigError(
+                key: "cache.local_capacity",
+                reason: "must be at most \(ScoreCache.Configuration.maximumLocalCapacity) (each entry takes about 150 bytes), got \(cache.localCapacity)")
+        }
         cache.localTTL = .milliseconds(try config.integer("cache.local_ttl_ms"))
         cache.timeout = .milliseconds(try config.integer("cache.timeout_ms"))
         cache.failureThreshold = try config.integer("cache.breaker_failures")
