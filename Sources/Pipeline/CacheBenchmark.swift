@@ -37,7 +37,7 @@ public struct CacheBenchmark {
     public let spec: FeatureSpec
     public var events = 100_000
     public var batchRows = 256
-    public var runs = 7
+    public var runs = 9
     public var cache = ScoreCache.Configuration()
 
     public init(model: any Model, spec: FeatureSpec) {
@@ -71,8 +71,10 @@ public struct CacheBenchmark {
         var scores = [Float](repeating: 0, count: batchRows * model.outputCount)
         var cached = [Bool](repeating: false, count: batchRows)
         let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        var scoring = CachedScoring(
-            configuration: cache, model: model.identity, featureSpec: "bench", writeback: nil, stats: PipelineStats(), logger: logger)
+        func freshScoring() -> CachedScoring {
+            CachedScoring(configuration: cache, model: model.identity, featureSpec: "bench", writeback: nil, stats: PipelineStats(), logger: logger)
+        }
+        var scoring = freshScoring()
         // The two sides of each comparison take turns chunk by chunk, batch by batch, so
         // they see the same machine; a run's total per step, the fastest of the runs.
         let clock = ContinuousClock()
@@ -88,8 +90,7 @@ public struct CacheBenchmark {
                 total[0] += t1 - t0
                 total[1] += t2 - t1
             }
-            scoring = CachedScoring(
-                configuration: cache, model: model.identity, featureSpec: "bench", writeback: nil, stats: PipelineStats(), logger: logger)
+            scoring = freshScoring()  // each pass starts empty, as a drain does
             for b in batches {
                 let t0 = clock.now
                 b.rows.withUnsafeBufferPointer { input in
