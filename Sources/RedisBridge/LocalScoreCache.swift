@@ -129,11 +129,14 @@ public struct LocalScoreCache {
         linkFront(i)
     }
 
+    // Without capacity (the cache writer's Redis-only cache) a key is not even hashed.
     public mutating func get(_ key: [UInt8], now: ContinuousClock.Instant = .now) -> Float? {
-        key.withUnsafeBytes { get($0, fingerprint: KeyFingerprint.of($0), now: now) }
+        guard capacity > 0 else { return nil }
+        return key.withUnsafeBytes { get($0, fingerprint: KeyFingerprint.of($0), now: now) }
     }
 
     public mutating func set(_ key: [UInt8], _ score: Float, now: ContinuousClock.Instant = .now) {
+        guard capacity > 0 else { return }
         key.withUnsafeBytes { set($0, fingerprint: KeyFingerprint.of($0), score, now: now) }
     }
 
