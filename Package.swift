@@ -88,7 +88,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ]
+            ],
+            // The demo's model, compiled into the binary so `streamscore demo` needs no files
+            // (a link to Models/fraud-xgb.json, which scripts/make_model_fixtures.py writes).
+            resources: [.embedInCode("Resources/fraud-xgb.json")]
         ),
         // The decoder's libFuzzer target (`make fuzz`); built normally, a corpus replayer.
         .executableTarget(name: "streamscore-fuzz", dependencies: ["Features"]),

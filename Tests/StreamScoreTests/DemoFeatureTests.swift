@@ -58,4 +58,18 @@ struct DemoFeatureTests {
         let decoder = try EventDecoder(spec: FeatureSpec(inputs: FeatureInputsParser.demoInputs))
         #expect(model.inputNames == decoder.inputNames)
     }
+
+    @Test("The model built into the binary is Models/fraud-xgb.json: same identity, same scores")
+    func embeddedModelIsTheFile() throws {
+        let file = try ModelLoader.load(path: packageRoot.appendingPathComponent("Models/fraud-xgb.json").path)
+        let embedded = try BundledModel.load()
+        #expect(embedded.identity == file.identity)
+        #expect(embedded.inputNames == file.inputNames)
+        var generator = TransactionGenerator(seed: 3, keys: 500, malformedRatio: 0)
+        let decoder = try EventDecoder(spec: FeatureSpec(inputs: FeatureInputsParser.demoInputs))
+        let rows = try (0..<256).map { n in
+            try decoder.decode(generator.next(timestamp: 1_700_000_000_000 + Int64(n)).value).get().row
+        }
+        #expect(embedded.score(rows) == file.score(rows))
+    }
 }

@@ -34,8 +34,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .customLong("malformed-ratio"), help: ArgumentHelp("Fraction of events broken on purpose.", valueName: "m"))
     var malformedRatio = 0.005
 
-    @Option(name: .long, help: ArgumentHelp("Model file to score with.", valueName: "file"))
-    var model = "Models/fraud-xgb.json"
+    @Option(name: .long, help: ArgumentHelp("Model file to score with (default: the bundled example fraud model, built into the binary). Example: --model Models/bench/fraud-mlp.json", valueName: "file"))
+    var model: String?
 
     @Option(name: .long, help: "Preprocessing worker threads.")
     var workers = 2
@@ -63,7 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = LogSetup.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .warning)
         MetricsSetup.bootstrap()
         var loader = ConfigLoader()
-        loader.set("model.path", model, flag: "--model")
+        if let model { loader.set("model.path", model, flag: "--model") }
         if let redis { loader.set("cache.redis_url", redis, flag: "--redis") }
         if let metrics { loader.set("metrics.listen", metrics, flag: "--metrics") }
         let settings: Settings
@@ -90,9 +90,10 @@ struct DemoCommand: AsyncParsableCommand {
         config.batchMaxWait = .milliseconds(2)
         let pipeline: ScoringPipeline
         do {
-            pipeline = try ScoringPipeline(configuration: config, model: try ModelLoader.load(path: model), logger: logger)
+            let scorer = try model.map { try ModelLoader.load(path: $0) } ?? BundledModel.load()
+            pipeline = try ScoringPipeline(configuration: config, model: scorer, logger: logger)
         } catch {
-            Terminal.err("streamscore: cannot start the demo with model \(model): \(error)")
+            Terminal.err("streamscore: cannot start the demo with model \(model ?? "\(BundledModel.name) (bundled)"): \(error)")
             throw ExitCode(2)
         }
         Terminal.out("StreamScore demo: mock Kafka cluster at \(broker.bootstrapServers), \(partitions) partitions")

@@ -23,7 +23,8 @@ final class WorkerProcess: @unchecked Sendable {
         return packageRoot.appendingPathComponent(".build/debug/streamscore")
     }
 
-    init(_ arguments: [String], name: String = "streamscore", environment: [String: String] = [:]) throws {
+    /// Starts `streamscore arguments` in `directory` (default: the package root).
+    init(_ arguments: [String], name: String = "streamscore", environment: [String: String] = [:], directory: URL = packageRoot) throws {
         self.name = name
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("proc"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -36,7 +37,7 @@ final class WorkerProcess: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("STREAMSCORE_") }
         env.merge(environment) { _, new in new }
         process.environment = env
-        process.currentDirectoryURL = packageRoot
+        process.currentDirectoryURL = directory
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
