@@ -81,16 +81,21 @@ public final class RedisConnection {
     /// Sends every command in one write, then reads every reply: one round trip.
     /// A reply that is a Redis error comes back as `.error`; a broken connection or a
     /// timeout throws (the connection is closed and reopened by a later call).
-    public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+    public func pipeline(_ commands: RedisCommands) throws(RedisError) -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
         try send(commands)
         return try receive(commands.count)
     }
 
+    /// `pipeline` with commands given as arrays of arguments.
+    public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+        try pipeline(RedisCommands(commands))
+    }
+
     /// The first half of `pipeline`: writes every command and returns without waiting, so
     /// the caller can work while Redis answers. Follow it with `receive(commands.count)`
     /// before anything else is sent on this connection.
-    public func send(_ commands: [[[UInt8]]]) throws(RedisError) {
+    public func send(_ commands: RedisCommands) throws(RedisError) {
         guard !commands.isEmpty else { return }
         try connect()
         guard let c = context else { throw .io("not connected") }
@@ -127,39 +132,10 @@ public final class RedisConnection {
         context = nil
     }
 
-    /// Appends the commands to hiredis's output buffer (nothing is written yet).
-    private func append(_ commands: [[[UInt8]]], to c: UnsafeMutablePointer<redisContext>) throws(RedisError) {
-        // Every argument of every command in one buffer, with one pointer and one length
-        // each: three allocations per pipeline, not per command.
-        var flat: [UInt8] = []
-        var lengths: [Int] = []
-        for command in commands {
-            for argument in command {
-                flat += argument
-                lengths.append(argument.count)
-            }
-        }
-        let status = flat.withUnsafeBufferPointer { bytes -> Int32 in
-            let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(lengths.count)
-            var offset = 0
-            for length in lengths {
-                pointers.append(UnsafeRawPointer(base + offset).assumingMemoryBound(to: CChar.self))
-                offset += length
-            }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
-                    var first = 0
-                    for command in commands {
-                        let status = redisAppendCommandArgv(
-                            c, Int32(command.count), argv.baseAddress! + first, argvlen.baseAddress! + first)
-                        guard status == REDIS_OK else { return status }
-                        first += command.count
-                    }
-                    return REDIS_OK
-                }
-            }
+    /// Appends the encoded commands to hiredis's output buffer (nothing is written yet).
+    private func append(_ commands: RedisCommands, to c: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+        let status = commands.withEncoded { encoded in
+            encoded.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(c, $0.baseAddress, $0.count) }
         }
         guard status == REDIS_OK else { throw broken(c) }
     }

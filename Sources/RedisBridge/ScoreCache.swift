@@ -73,6 +73,8 @@ public final class ScoreCache {
     /// sending it took.
     private var awaitingReply = false
     private var sendTime: Duration = .zero
+    /// The `MGET` or `SET`s being built (reused: no allocation per key).
+    private var commands = RedisCommands()
     private let connection: RedisConnection?
     private let onTransition: (CircuitBreaker.State) -> Void
 
@@ -142,12 +144,12 @@ public final class ScoreCache {
             counters.bypassed += remaining.count
             return
         }
-        var command = [Self.mget]
-        command.reserveCapacity(remaining.count + 1)
-        for i in remaining { command.append(namespace + keys.key(i)) }
+        commands.removeAll()
+        commands.start(Self.mget, arguments: remaining.count)
+        for i in remaining { commands.append(namespace, keys.key(i)) }
         let start = ContinuousClock.now
         do throws(RedisError) {
-            try connection.send([command])
+            try connection.send(commands)
         } catch {
             failed()
             return
@@ -220,7 +222,14 @@ public final class ScoreCache {
         guard writes, !entries.isEmpty else { return }
         for (key, score) in entries { local.set(key, score) }
         guard let connection, breaker.allows() else { return }
-        let commands = entries.map { [Self.set, namespace + $0.key, Array("\($0.score)".utf8), Self.px, ttlArgument] }
+        commands.removeAll()
+        for (key, score) in entries {
+            commands.start(Self.set, arguments: 4)
+            commands.append(namespace, key)
+            commands.append(score)
+            commands.append(Self.px)
+            commands.append(ttlArgument)
+        }
         do throws(RedisError) {
             _ = try timed { () throws(RedisError) in try connection.pipeline(commands) }
             counters.redisWrites += 1

@@ -1,5 +1,5 @@
 import Foundation
-import RedisBridge
+@testable import RedisBridge
 import Testing
 
 /// The hiredis bridge against a real `redis-server`.
@@ -40,6 +40,51 @@ struct RedisBridgeTests {
         let stats = try redis.command(["INFO", "commandstats"])
         guard case .string(let text) = stats else { Issue.record("INFO"); return }
         #expect(String(decoding: text, as: UTF8.self).contains("cmdstat_mget:calls=1"))
+    }
+
+    @Test("Commands are encoded byte for byte as hiredis encodes them")
+    func encodingMatchesHiredis() {
+        let long = [UInt8](repeating: 0x61, count: 1_000)
+        let binary: [UInt8] = [0, 13, 10, 0x24, 0x2A, 255]
+        let commands: [[[UInt8]]] = [
+            [Self.bytes("PING")],
+            [Self.bytes("SET"), Self.bytes(""), binary, Self.bytes("PX"), Self.bytes("86400000")],
+            [Self.bytes("MGET")] + (0..<12).map { Self.bytes("ss:m@1:spec:card-\($0)") } + [long, Array(long.prefix(10)), Array(long.prefix(99))],
+        ]
+        #expect(RedisCommands(commands).withEncoded(Array.init) == RedisCommands.hiredisEncoding(of: commands))
+
+        var built = RedisCommands()
+        built.start(Self.bytes("SET"), arguments: 4)
+        built.append(Self.bytes("ns:"), Self.bytes("card-1|m-2|12.50")[...])
+        built.append(Float(0.1))
+        built.append(Self.bytes("PX"))
+        built.append(Self.bytes("1000"))
+        let expected = RedisCommands.hiredisEncoding(of: [["SET", "ns:card-1|m-2|12.50", "0.1", "PX", "1000"].map(Self.bytes)])
+        #expect(built.withEncoded(Array.init) == expected)
+        #expect(built.count == 1)
+        built.removeAll()
+        #expect(built.isEmpty && built.withEncoded(Array.init).isEmpty)
+    }
+
+    @Test("Sending a lookup's MGET allocates no more for 256 keys than for 8")
+    func mgetAllocationsDoNotGrowWithKeys() throws {
+        let server = try RedisServer()
+        var configuration = ScoreCache.Configuration()
+        configuration.redis = try RedisURL(parsing: server.url)
+        configuration.localCapacity = 0
+        let cache = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s")
+        func keys(_ n: Int) -> ScoreKeys { ScoreKeys((0..<n).map { Array("card-\(100_000 + $0)|merchant-\($0 % 97)|12.50".utf8) }) }
+        let (few, many) = (keys(8), keys(256))
+        var found: [Float?] = []
+        cache.lookup(many, into: &found)  // warm-up: connect, buffers grow
+        func sendAllocations(_ keys: ScoreKeys) -> UInt {
+            let count = AllocationTests.allocations { cache.beginLookup(keys, into: &found) }
+            cache.finishLookup(keys, into: &found)
+            return count
+        }
+        let (a, b) = (sendAllocations(few), sendAllocations(many))
+        #expect(cache.counters.redisReads == 3 && cache.counters.errors == 0)
+        #expect(b <= a, "MGET of 8 keys: \(a) allocations; of 256: \(b)")
     }
 
     @Test("AUTH and SELECT follow the URL; a wrong password fails the connect with the reason")
