@@ -87,7 +87,7 @@ public final class PipelineStats: Sendable {
     }
 
     func addTime(_ stage: Stage, nanos: Int64) {
-        withNanos(of: stage) { $0.add(Int(nanos), ordering: .relaxed) }
+        withNanos(of: stage) { _ = $0.add(Int(nanos), ordering: .relaxed) }
     }
 
     /// Seconds spent in a stage so far, summed over the threads that run it.
