@@ -39,4 +39,32 @@ struct E2EPlanTests {
         #expect(!broken.complete)
         #expect(E2EBench.median([Self.measurement(70_000)]).roundRates.isEmpty, "one round: no range")
     }
+
+    @Test("Each cached drain is compared with its uncached twin round by round: same model, repeats and batch")
+    func cachePairs() {
+        let mlp = E2EPlan.Model(name: "mlp", path: "m.json", onnxPath: "m.onnx")
+        let trees = E2EPlan.Model(name: "xgboost", path: "x.json", onnxPath: "x.onnx")
+        let batch = E2EPlan.Batch(maxRows: 256, maxWaitMs: 2)
+        func drain(_ model: E2EPlan.Model, _ cache: E2EPlan.Cache, _ repeats: Double, _ rounds: [Double]) -> E2EReport.Row {
+            var m = E2EBench.median(rounds.map { Self.measurement($0) })
+            m.roundRates = rounds
+            return E2EReport.Row(mode: "drain", subject: .streamscore(model: model, cache: cache, batch: batch), repeatRatio: repeats, measurement: m)
+        }
+        var report = E2EReport(events: 1_001, partitions: 4, ratePartitions: 4)
+        report.rows = [
+            drain(mlp, .off, 0.9, [100, 80, 120]),
+            drain(mlp, .local, 0.9, [110, 76, 132]),  // 1.10, 0.95, 1.10
+            drain(mlp, .off, 0, [100, 100, 100]),
+            drain(mlp, .redis, 0, [50, 60, 70]),
+            drain(trees, .local, 0.9, [200, 200, 200]),  // no uncached xgboost drain: no pair
+            drain(mlp, .redis, 0.5, [90, 90, 90]),  // no uncached drain at 50%: no pair
+        ]
+        let pairs = report.cachePairs
+        #expect(pairs.map(\.row) == [1, 3])
+        #expect(pairs[0].ratios.map { ($0 * 100).rounded() } == [110, 95, 110])
+        #expect(pairs[0].faster == 2 && abs(pairs[0].median - 1.1) < 1e-9)
+        #expect(pairs[1].faster == 0 && abs(pairs[1].median - 0.6) < 1e-9)
+        #expect(report.table.contains("faster in"))
+        #expect(report.json.contains("rounds_x_cache_off"))
+    }
 }

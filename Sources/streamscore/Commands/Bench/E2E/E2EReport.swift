@@ -37,8 +37,45 @@ struct E2EReport {
         }
     }
 
+    /// A cached drain against the uncached drain of the same model, repeats and batch,
+    /// round by round: the rounds run round-robin, so round `i` of the two ran minutes
+    /// apart at most, on the same machine, and their ratio cancels most of the drift that
+    /// spreads each drain's own rounds.
+    struct CachePair {
+        /// The cached drain's index in `rows`.
+        var row: Int
+        /// `cached` round `i` events/s over the uncached round `i` events/s.
+        var ratios: [Double]
+
+        var median: Double {
+            let sorted = ratios.sorted()
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
+
+        /// Rounds in which the cached drain was faster.
+        var faster: Int { ratios.filter { $0 > 1 }.count }
+    }
+
+    /// Every cached drain that has an uncached twin with as many rounds (two at least).
+    var cachePairs: [CachePair] {
+        let drains = rows.filter { $0.mode == "drain" }
+        return rows.indices.compactMap { i in
+            let row = rows[i]
+            guard row.mode == "drain", case .streamscore(let model, let cache, let batch) = row.subject, cache != .off else { return nil }
+            let twin = drains.first {
+                guard case .streamscore(let m, .off, let b) = $0.subject else { return false }
+                return m.name == model.name && b.maxRows == batch.maxRows && b.maxWaitMs == batch.maxWaitMs && $0.repeatRatio == row.repeatRatio
+            }
+            guard let base = twin?.measurement.roundRates, base.count == row.measurement.roundRates.count, base.count > 1,
+                  base.allSatisfy({ $0 > 0 }) else { return nil }
+            return CachePair(row: i, ratios: zip(row.measurement.roundRates, base).map { $0 / $1 })
+        }
+    }
+
     var json: String {
-        let objects: [[String: Any]] = rows.map { row in
+        let pairs = Dictionary(uniqueKeysWithValues: cachePairs.map { ($0.row, $0.ratios) })
+        let objects: [[String: Any]] = rows.indices.map { i in
+            let row = rows[i]
             let m = row.measurement
             var o: [String: Any] = [
                 "mode": row.mode, "subject": row.subject.label, "model": Self.model(row.subject), "cache": Self.cache(row.subject),
@@ -65,6 +102,7 @@ struct E2EReport {
             if !m.stages.isEmpty { o["stage_seconds"] = m.stages.mapValues(Self.round) }
             if !m.cache.isEmpty { o["cache_counters"] = m.cache }
             if !m.roundRates.isEmpty { o["rounds_events_per_s"] = m.roundRates.map(Self.round) }
+            if let ratios = pairs[i] { o["rounds_x_cache_off"] = ratios.map { ($0 * 1000).rounded() / 1000 } }
             return o
         }
         let data = try! JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
@@ -102,6 +140,19 @@ struct E2EReport {
                     Self.format(m.meter.latencyMilliseconds(percentile: 50), 1), Self.format(m.meter.latencyMilliseconds(percentile: 90), 1),
                     Self.format(m.meter.latencyMilliseconds(percentile: 99), 1), Self.format(m.meter.latencyMilliseconds(percentile: 99.9), 1),
                     Self.format(m.meter.maxLatencyMilliseconds, 1), m.complete ? "\(m.meter.records)" : "NO (\(m.meter.records)/\(m.expected))",
+                ])
+            }
+        }
+        let pairs = cachePairs
+        if !pairs.isEmpty {
+            out += "\nScore cache against no cache, round by round (events/s with the cache over events/s without, in the same round)\n"
+            out += Self.line(["model", "cache", "repeats", "batch", "median", "range", "faster in"])
+            for pair in pairs {
+                let row = rows[pair.row]
+                out += Self.line([
+                    Self.model(row.subject), Self.cache(row.subject), Self.percent(row.repeatRatio), Self.batch(row.subject)?.description ?? "-",
+                    Self.format(pair.median, 2) + "x", "\(Self.format(pair.ratios.min()!, 2))-\(Self.format(pair.ratios.max()!, 2))",
+                    "\(pair.faster) of \(pair.ratios.count)",
                 ])
             }
         }
