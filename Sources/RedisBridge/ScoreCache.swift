@@ -219,14 +219,21 @@ public final class ScoreCache {
 
     /// Remembers scores: in the local tier, and in Redis with one pipelined `SET … PX`.
     public func store(_ entries: [(key: [UInt8], score: Float)]) {
-        guard writes, !entries.isEmpty else { return }
-        for (key, score) in entries { local.set(key, score) }
+        store(ScoreKeys(entries.map(\.key)), scores: entries.map(\.score))
+    }
+
+    /// Remembers `scores[i]` for key `i`: in the local tier, and in Redis with one
+    /// pipelined `SET … PX` (built in a reused buffer: nothing allocated per key).
+    public func store(_ keys: ScoreKeys, scores: [Float], now: ContinuousClock.Instant = .now) {
+        precondition(scores.count == keys.count, "one score per key")
+        guard writes, keys.count > 0 else { return }
+        for i in 0..<keys.count { remember(keys, i, scores[i], now: now) }
         guard let connection, breaker.allows() else { return }
         commands.removeAll()
-        for (key, score) in entries {
+        for i in 0..<keys.count {
             commands.start(Self.set, arguments: 4)
-            commands.append(namespace, key)
-            commands.append(score)
+            commands.append(namespace, keys.key(i))
+            commands.append(scores[i])
             commands.append(Self.px)
             commands.append(ttlArgument)
         }

@@ -1,6 +1,7 @@
 import AllocationCounter
 import Foundation
 import Inference
+@testable import Pipeline
 import RedisBridge
 import Testing
 
@@ -65,5 +66,29 @@ struct AllocationTests {
         }
         #expect(found.allSatisfy { $0 == 0.5 } && cache.counters.localHits == 2_816)
         #expect(count == 0, "\(count) allocations")
+    }
+
+    @Test("New scores wait for their acknowledgements without an allocation per score, once the buffers have grown")
+    func writebackDoesNotAllocatePerScore() {
+        let writeback = CacheWriteback()
+        let keys = ScoreKeys((0..<256).map { Array("card-\(100_000 + $0)|merchant-\($0 % 97)|12.50".utf8) })
+        func registerBatch() {
+            writeback.register { pending in
+                for i in 0..<keys.count { pending.append(key: i, of: keys, token: UInt64(i), score: 0.5) }
+            }
+        }
+        var taken = CacheWriteback.Scores()
+        for _ in 0..<2 {  // warm-up: both buffers grow to a batch
+            registerBatch()
+            writeback.take(into: &taken)
+        }
+        let count = Self.allocations {
+            for _ in 0..<10 {
+                registerBatch()
+                writeback.take(into: &taken)
+            }
+        }
+        #expect(taken.count == 256 && taken.tokens.last == 255 && taken.keys.key(255).elementsEqual(keys.key(255)))
+        #expect(count == 0, "\(count) allocations for 2,560 scores")
     }
 }

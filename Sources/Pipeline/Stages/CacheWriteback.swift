@@ -1,3 +1,4 @@
+import RedisBridge
 import Synchronization
 
 /// New scores wait here until the output records carrying them are acknowledged; only then
@@ -8,14 +9,37 @@ import Synchronization
 /// one place acknowledgements are recorded, which of them are done; the delivery thread
 /// does nothing extra per record.
 final class CacheWriteback: Sendable {
-    struct Entry: Sendable {
-        /// The token of the output record that carries this score.
-        var token: UInt64
-        var key: [UInt8]
-        var score: Float
+    /// New scores with their keys and the tokens of the outputs that carry them, packed:
+    /// the keys in one buffer (`ScoreKeys`), so a batch's scores cost no allocation per
+    /// key once the buffers have grown. The batcher and the writer swap two of them.
+    struct Scores: Sendable {
+        private(set) var keys = ScoreKeys()
+        private(set) var tokens: [UInt64] = []
+        private(set) var scores: [Float] = []
+
+        var count: Int { tokens.count }
+        var isEmpty: Bool { tokens.isEmpty }
+
+        /// Key `i` of `from`, with the token of the output that carries its score.
+        mutating func append(key i: Int, of from: ScoreKeys, token: UInt64, score: Float) {
+            from.withKey(i) { keys.append($0, fingerprint: from.fingerprints[i]) }
+            tokens.append(token)
+            scores.append(score)
+        }
+
+        /// Entry `i` of `other`.
+        mutating func append(_ other: Scores, _ i: Int) {
+            append(key: i, of: other.keys, token: other.tokens[i], score: other.scores[i])
+        }
+
+        mutating func removeAll() {
+            keys.removeAll()
+            tokens.removeAll(keepingCapacity: true)
+            scores.removeAll(keepingCapacity: true)
+        }
     }
 
-    private let registered = Mutex<[Entry]>([])
+    private let registered = Mutex(Scores())
     private let closedSignal = ConditionLock(false)
 
     /// No more batches will be registered, and every delivery is reported: the writer
@@ -31,18 +55,16 @@ final class CacheWriteback: Sendable {
         _ = closedSignal.wait(until: .now + timeout) { (closed: inout Bool) -> Bool? in closed ? true : nil }
     }
 
-    /// Holds `entries` until their outputs are acknowledged.
-    func register(_ entries: [Entry]) {
-        guard !entries.isEmpty else { return }
-        registered.withLock { $0 += entries }
+    /// Holds the scores `body` appends until their outputs are acknowledged (one lock per
+    /// batch; `body` runs under it, so it only copies).
+    func register(_ body: (inout Scores) -> Void) {
+        registered.withLock { body(&$0) }
     }
 
-    /// What was registered since the last call.
-    func takeRegistered() -> [Entry] {
-        registered.withLock { r in
-            let taken = r
-            r = []
-            return taken
-        }
+    /// What was registered since the last call, swapped into `taken`, whose buffers (emptied
+    /// first) take its place, so neither side allocates once both have grown.
+    func take(into taken: inout Scores) {
+        taken.removeAll()
+        registered.withLock { swap(&$0, &taken) }
     }
 }

@@ -20,25 +20,31 @@ enum CacheWriter {
             let cache = ScoreCache(configuration: redisOnly, model: model, featureSpec: featureSpec) { state in
                 logger.notice("score cache writes: breaker \(state.rawValue)")
             }
-            var pending: [CacheWriteback.Entry] = []
+            // Registered scores whose outputs are not yet acknowledged; each pass sorts them
+            // into `ready` (written now) and `waiting` (kept), all buffers reused.
+            var pending = CacheWriteback.Scores(), incoming = CacheWriteback.Scores()
+            var waiting = CacheWriteback.Scores(), ready = CacheWriteback.Scores()
             var written = 0
             while true {
                 let closing = writeback.isClosed
-                pending += writeback.takeRegistered()
-                var ready: [(key: [UInt8], score: Float)] = []
-                if !pending.isEmpty {
-                    var waiting: [CacheWriteback.Entry] = []
-                    for (entry, acknowledged) in zip(pending, tracker.acknowledged(pending.lazy.map(\.token))) {
+                writeback.take(into: &incoming)
+                ready.removeAll()
+                waiting.removeAll()
+                func sort(_ scores: CacheWriteback.Scores) {
+                    guard !scores.isEmpty else { return }
+                    for (i, acknowledged) in tracker.acknowledged(scores.tokens).enumerated() {
                         switch acknowledged {
-                        case true?: ready.append((entry.key, entry.score))
-                        case false?: waiting.append(entry)
-                        case nil: break
+                        case true?: ready.append(scores, i)
+                        case false?: waiting.append(scores, i)
+                        case nil: break  // revoked: its output will not be acknowledged here
                         }
                     }
-                    pending = waiting
                 }
+                sort(pending)
+                sort(incoming)
+                swap(&pending, &waiting)
                 if !ready.isEmpty {
-                    cache.store(ready)
+                    cache.store(ready.keys, scores: ready.scores)
                     if cache.counters.redisWrites > written {
                         stats.redisWrites.add(cache.counters.redisWrites - written, ordering: .relaxed)
                         stats.recordRedisRoundTrip(seconds: cache.counters.lastRoundTrip)

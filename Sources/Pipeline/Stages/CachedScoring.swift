@@ -139,21 +139,26 @@ struct CachedScoring {
             }
         }
         newScores.removeAll(keepingCapacity: true)
-        var entries: [CacheWriteback.Entry] = []
+        var newCount = 0
         for u in 0..<unique.count {
             guard scoredAt[u] >= 0, case let score = compactScores[Int(scoredAt[u])], score.isFinite else {
                 newScores.append(nil)
                 continue
             }
             newScores.append(score)
-            if writeback != nil {
-                entries.append(.init(token: tokens[Int(toScore[Int(scoredAt[u])])], key: Array(unique.key(u)), score: score))
-            }
+            newCount += 1
         }
         // The local tier at once (it dies with the process, as a failed send stops the
         // worker); Redis only after the outputs are acknowledged.
         cache.storeLocally(unique, scores: newScores, now: now)
-        writeback?.register(entries)
+        if let writeback, newCount > 0 {
+            writeback.register { pending in
+                for u in 0..<unique.count {
+                    guard let score = newScores[u] else { continue }
+                    pending.append(key: u, of: unique, token: tokens[Int(toScore[Int(scoredAt[u])])], score: score)
+                }
+            }
+        }
         keyRanges.removeAll(keepingCapacity: true)
         keys.removeAll(keepingCapacity: true)
         fingerprints.removeAll(keepingCapacity: true)
