@@ -45,6 +45,7 @@ public final class RedisConnection {
     /// - Throws: `RedisError.connect` or `.backingOff`.
     public func connect() throws(RedisError) {
         guard context == nil else { return }
+        _ = Self.brokenPipesIgnored
         if let retryAt, ContinuousClock.now < retryAt {
             throw .backingOff(retryInSeconds: (retryAt - ContinuousClock.now).inSeconds)
         }
@@ -158,6 +159,14 @@ public final class RedisConnection {
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
     }
+
+    /// hiredis writes with `write(2)`, which raises SIGPIPE when Redis has closed the
+    /// connection, and SIGPIPE ends the process. Ignored once, before the first connect:
+    /// the write then fails with EPIPE, a connection error like any other (the breaker
+    /// opens, scoring goes on). Kafka's client sends with MSG_NOSIGNAL and is unaffected.
+    private static let brokenPipesIgnored: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
 
     private static func timeval(_ d: Duration) -> Glibc.timeval {
         let micros = d.inMicroseconds

@@ -87,6 +87,27 @@ struct RedisBridgeTests {
         #expect(b <= a, "MGET of 8 keys: \(a) allocations; of 256: \(b)")
     }
 
+    @Test("Writing to a Redis that has gone away is an error, not SIGPIPE: the process lives")
+    func brokenPipeIsAnError() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(url: try RedisURL(parsing: server.url))
+        #expect(try redis.command(["PING"]) == .status("PONG"))
+        server.kill()
+        // Two lookups in flight, as the batcher keeps them: the first write reaches the dead
+        // peer's socket, which answers with a reset; the second write then raises SIGPIPE
+        // unless it is ignored (the default action ends the process, and this test run).
+        var failures = 0
+        for _ in 0..<3 {
+            do throws(RedisError) {
+                try redis.send(RedisCommands([[Self.bytes("PING")]]))
+            } catch {
+                failures += 1
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(failures >= 1)
+    }
+
     @Test("AUTH and SELECT follow the URL; a wrong password fails the connect with the reason")
     func authAndSelect() throws {
         let server = try RedisServer(password: "s3cret")
