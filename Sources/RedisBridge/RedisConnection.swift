@@ -24,6 +24,8 @@ public final class RedisConnection {
 
     /// Round trips made (one per `pipeline` or `command` call that reached Redis).
     public private(set) var roundTrips = 0
+    /// Counts connects: a reply awaited on an older connection will never come.
+    public private(set) var generation = 0
 
     public init(
         url: RedisURL, connectTimeout: Duration = .milliseconds(250), commandTimeout: Duration = .milliseconds(50),
@@ -62,6 +64,7 @@ public final class RedisConnection {
         redisSetTimeout(c, Self.timeval(commandTimeout))
         redisEnableKeepAlive(c)
         context = c
+        generation += 1
         do throws(RedisError) {
             if let password = url.password {
                 let auth = url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]

@@ -59,6 +59,20 @@ public final class ScoreCache {
         public init() {}
     }
 
+    /// One lookup between `beginLookup` and `finishLookup`: the keys the local tier lacked
+    /// and the `MGET` sent for them. A caller may keep several, and finish them in the
+    /// order it began them (Redis answers in order); buffers are reused.
+    public struct Lookup: Sendable {
+        /// Keys (indexes) the local tier lacked.
+        var remaining: [Int] = []
+        /// An `MGET` is out on connection `generation`, and sending it took `sendTime`.
+        var awaitingReply = false
+        var generation = 0
+        var sendTime: Duration = .zero
+
+        public init() {}
+    }
+
     public let configuration: Configuration
     /// `{prefix}:{model}:{spec}:`, the start of every Redis key.
     public let namespace: [UInt8]
@@ -67,12 +81,8 @@ public final class ScoreCache {
     public private(set) var counters = Counters()
     public private(set) var breaker: CircuitBreaker
     private var local: LocalScoreCache
-    /// Keys the local tier lacked, in the lookup under way (reused).
-    private var remaining: [Int] = []
-    /// An `MGET` is out (`beginLookup` sent it, `finishLookup` reads it), and how long
-    /// sending it took.
-    private var awaitingReply = false
-    private var sendTime: Duration = .zero
+    /// The lookup of the convenience methods that keep none of their own.
+    private var ownLookup = Lookup()
     /// The `MGET` or `SET`s being built (reused: no allocation per key).
     private var commands = RedisCommands()
     private let connection: RedisConnection?
@@ -124,60 +134,79 @@ public final class ScoreCache {
     /// for the rest without waiting for it, so the caller can work while Redis answers.
     /// `finishLookup` with the same keys and `found` must follow before the next lookup.
     public func beginLookup(_ keys: ScoreKeys, into found: inout [Float?], now: ContinuousClock.Instant = .now) {
-        precondition(!awaitingReply, "finishLookup first")
+        precondition(!ownLookup.awaitingReply, "finishLookup first")
+        beginLookup(keys, into: &found, lookup: &ownLookup, now: now)
+    }
+
+    /// The second half of `lookup`: reads the `MGET` reply, if one was sent, into `found`.
+    public func finishLookup(_ keys: ScoreKeys, into found: inout [Float?], now: ContinuousClock.Instant = .now) {
+        finishLookup(keys, into: &found, lookup: &ownLookup, now: now)
+    }
+
+    /// `beginLookup` with the caller's own `lookup`, so that several can be out at once
+    /// (finished in the order they began).
+    public func beginLookup(_ keys: ScoreKeys, into found: inout [Float?], lookup: inout Lookup, now: ContinuousClock.Instant = .now) {
+        precondition(!lookup.awaitingReply, "finishLookup first")
         found.removeAll(keepingCapacity: true)
         found.append(contentsOf: repeatElement(nil, count: keys.count))
         guard reads else {
             counters.bypassed += keys.count
             return
         }
-        remaining.removeAll(keepingCapacity: true)
-        let hits = local.lookup(keys, into: &found, missing: &remaining, now: now)
+        lookup.remaining.removeAll(keepingCapacity: true)
+        let hits = local.lookup(keys, into: &found, missing: &lookup.remaining, now: now)
         counters.hits += hits
         counters.localHits += hits
-        guard !remaining.isEmpty else { return }
+        guard !lookup.remaining.isEmpty else { return }
         guard let connection else {
-            counters.misses += remaining.count
+            counters.misses += lookup.remaining.count
             return
         }
         guard breaker.allows() else {
-            counters.bypassed += remaining.count
+            counters.bypassed += lookup.remaining.count
             return
         }
         commands.removeAll()
-        commands.start(Self.mget, arguments: remaining.count)
-        for i in remaining { commands.append(namespace, keys.key(i)) }
+        commands.start(Self.mget, arguments: lookup.remaining.count)
+        for i in lookup.remaining { commands.append(namespace, keys.key(i)) }
         let start = ContinuousClock.now
         do throws(RedisError) {
             try connection.send(commands)
         } catch {
-            failed()
+            failed(lookup)
             return
         }
-        sendTime = ContinuousClock.now - start
-        awaitingReply = true
+        lookup.sendTime = ContinuousClock.now - start
+        lookup.awaitingReply = true
+        lookup.generation = connection.generation
     }
 
-    /// The second half of `lookup`: reads the `MGET` reply, if one was sent, into `found`.
-    public func finishLookup(_ keys: ScoreKeys, into found: inout [Float?], now: ContinuousClock.Instant = .now) {
-        guard awaitingReply, let connection else { return }
-        awaitingReply = false
+    /// `finishLookup` for a `lookup` of the caller's: the oldest one still out.
+    public func finishLookup(_ keys: ScoreKeys, into found: inout [Float?], lookup: inout Lookup, now: ContinuousClock.Instant = .now) {
+        guard lookup.awaitingReply, let connection else { return }
+        lookup.awaitingReply = false
+        // Sent on a connection that has since broken (and maybe been replaced): its reply
+        // is gone, the failure was already counted once for the breaker.
+        guard connection.isConnected, connection.generation == lookup.generation else {
+            counters.errors += lookup.remaining.count
+            return
+        }
         let start = ContinuousClock.now
         let replies: [RedisReply]
         do throws(RedisError) {
             replies = try connection.receive(1)
         } catch {
-            failed()
+            failed(lookup)
             return
         }
-        counters.lastRoundTrip = (sendTime + (ContinuousClock.now - start)).inSeconds
+        counters.lastRoundTrip = (lookup.sendTime + (ContinuousClock.now - start)).inSeconds
         transition(breaker.record(success: true))
         counters.redisReads += 1
-        guard case .array(let values) = replies[0], values.count == remaining.count else {
-            counters.errors += remaining.count
+        guard case .array(let values) = replies[0], values.count == lookup.remaining.count else {
+            counters.errors += lookup.remaining.count
             return
         }
-        for (i, value) in zip(remaining, values) {
+        for (i, value) in zip(lookup.remaining, values) {
             switch value {
             case .string(let text):
                 if let score = Float(String(decoding: text, as: UTF8.self)), score.isFinite {
@@ -189,7 +218,15 @@ public final class ScoreCache {
                     counters.errors += 1
                 }
             case .null:
-                counters.misses += 1
+                // With lookups out at once, the batch before may have scored this key
+                // since the local tier was asked: ask it again before calling it a miss.
+                if let score = keys.withKey(i, { local.get($0, fingerprint: keys.fingerprints[i], now: now) }) {
+                    found[i] = score
+                    counters.hits += 1
+                    counters.localHits += 1
+                } else {
+                    counters.misses += 1
+                }
             default:
                 counters.misses += 1
                 counters.errors += 1
@@ -199,8 +236,8 @@ public final class ScoreCache {
 
     /// A lookup's `MGET` failed (not sent, broken, timed out): its keys are errors (and
     /// misses), and the breaker hears of it.
-    private func failed() {
-        counters.errors += remaining.count
+    private func failed(_ lookup: Lookup) {
+        counters.errors += lookup.remaining.count
         transition(breaker.record(success: false))
     }
 

@@ -122,6 +122,54 @@ struct ScoreCacheTests {
         #expect(cache.lookup([Self.key("k1")]) == [nil], "expired after its TTL")
     }
 
+    @Test("Lookups out at once are answered in order; one sent before a reconnect never reads a reply sent after it")
+    func lookupsInFlight() throws {
+        let server = try RedisServer()
+        var configuration = ScoreCache.Configuration(redis: try RedisURL(parsing: server.url))
+        configuration.localCapacity = 0
+        let cache = ScoreCache(configuration: configuration, model: "fraud@1", featureSpec: "abc")
+        cache.store([(Self.key("a"), 0.25), (Self.key("b"), 0.75)])
+        let (a, b) = (ScoreKeys([Self.key("a")]), ScoreKeys([Self.key("b")]))
+        var (first, second) = (ScoreCache.Lookup(), ScoreCache.Lookup())
+        var (foundA, foundB): ([Float?], [Float?]) = ([], [])
+        cache.beginLookup(a, into: &foundA, lookup: &first)
+        cache.beginLookup(b, into: &foundB, lookup: &second)
+        cache.finishLookup(a, into: &foundA, lookup: &first)
+        cache.finishLookup(b, into: &foundB, lookup: &second)
+        #expect(foundA == [0.25] && foundB == [0.75] && cache.counters.redisReads == 2)
+
+        // `a` goes out; Redis restarts; the next send fails and closes the connection; the
+        // one after reconnects and sends `b`. Finishing `a` must not take `b`'s reply.
+        cache.beginLookup(a, into: &foundA, lookup: &first)
+        server.kill()
+        try server.start()
+        cache.store([(Self.key("a"), 0.5), (Self.key("b"), 0.125)])  // fails on the dead connection
+        Thread.sleep(forTimeInterval: 0.3)  // past the reconnect back-off
+        cache.store([(Self.key("a"), 0.5), (Self.key("b"), 0.125)])  // a new connection
+        cache.beginLookup(b, into: &foundB, lookup: &second)
+        cache.finishLookup(a, into: &foundA, lookup: &first)
+        cache.finishLookup(b, into: &foundB, lookup: &second)
+        #expect(foundA == [nil], "its reply went with the old connection")
+        #expect(foundB == [0.125])
+    }
+
+    @Test("A key the batch before scored while both lookups were out is a hit, not scored again")
+    func keyScoredByTheBatchBefore() throws {
+        let server = try RedisServer()
+        let cache = ScoreCache(configuration: ScoreCache.Configuration(redis: try RedisURL(parsing: server.url)), model: "fraud@1", featureSpec: "abc")
+        let keys = ScoreKeys([Self.key("card-1")])
+        var (first, second) = (ScoreCache.Lookup(), ScoreCache.Lookup())
+        var (foundFirst, foundSecond): ([Float?], [Float?]) = ([], [])
+        cache.beginLookup(keys, into: &foundFirst, lookup: &first)
+        cache.beginLookup(keys, into: &foundSecond, lookup: &second)  // the local tier has not got it yet
+        cache.finishLookup(keys, into: &foundFirst, lookup: &first)
+        #expect(foundFirst == [nil] && cache.counters.misses == 1)
+        cache.storeLocally(keys, scores: [0.5])  // the first batch scored it
+        cache.finishLookup(keys, into: &foundSecond, lookup: &second)
+        #expect(foundSecond == [0.5], "Redis has not got it (its write waits for the output), the local tier has")
+        #expect(cache.counters.hits == 1 && cache.counters.localHits == 1 && cache.counters.misses == 1)
+    }
+
     @Test("A new model version or feature spec never reads an old entry")
     func namespaces() throws {
         let server = try RedisServer()

@@ -37,15 +37,17 @@ struct Batcher {
     private var cached: [Bool]
     private var output: ScoredRecord
 
-    /// With Redis lookups: the previous batch, scored, waiting to be sent, so that the next
-    /// batch's `MGET` round trip overlaps its encoding and producing.
-    private struct HeldBatch {
+    /// With Redis lookups: the previous batch, its `MGET` sent and not yet read. It is
+    /// finished and sent after the next batch's `MGET` has gone out (or as soon as no input
+    /// is waiting), so each reply has a whole batch's time to come back, and the batcher
+    /// waits for Redis only when Redis is slower than that.
+    private struct PendingBatch {
         var items: [Item] = []
-        var scores: [Float]
-        var cached: [Bool]
+        var rows: [Float] = []
+        var rowCount = 0
     }
 
-    private var held: HeldBatch
+    private var pending = PendingBatch()
 
     init(
         model: any Model, producer: KafkaProducer, intake: IntakeQueue, stats: PipelineStats,
@@ -63,7 +65,6 @@ struct Batcher {
         self.scores = [Float](repeating: 0, count: configuration.batchMaxRows * model.outputCount)
         self.rows.reserveCapacity(configuration.batchMaxRows * model.inputCount)
         self.cached = [Bool](repeating: false, count: configuration.batchMaxRows)
-        self.held = HeldBatch(scores: scores, cached: cached)
         if let cache = configuration.cache, cache.mode != .bypass, !configuration.passthrough {
             if model.outputCount == 1 {
                 cachedScoring = CachedScoring(
@@ -80,15 +81,15 @@ struct Batcher {
         var deadline: ContinuousClock.Instant?
         while control.failure == nil {
             let taken: IntakeQueue.Take
-            if held.items.isEmpty {
+            if pending.items.isEmpty {
                 let waitStart = PipelineStats.nowNanos()
                 taken = intake.takeDecoded(until: deadline ?? .now + .milliseconds(100))
                 stats.addTime(.batchWait, since: waitStart)
             } else {
-                // A held batch waits only while input is ready: before waiting, send it.
+                // A pending batch waits only while input is ready: before waiting, send it.
                 taken = intake.takeDecoded(until: .now)
                 if case .timedOut = taken {
-                    sendHeld()
+                    finishPending()
                     continue
                 }
             }
@@ -107,7 +108,7 @@ struct Batcher {
                 }
             case .finished:
                 flush()
-                sendHeld()
+                finishPending()
                 return
             }
         }
@@ -132,35 +133,22 @@ struct Batcher {
     }
 
     /// Scores the batch with one model call and sends every item in order. With Redis
-    /// lookups, the batch's `MGET` is in flight while the held batch is sent, and this one
-    /// is held in its place (sent at the next flush, or as soon as no input is waiting).
+    /// lookups, the batch's `MGET` goes out, then the pending batch before it is finished
+    /// and sent, and this one becomes the pending batch.
     private mutating func flush() {
         guard !items.isEmpty else { return }
         if rowCount > 0 {
-            if cachedScoring != nil {
-                // Times its own cache and model steps.
-                cachedScoring!.begin(rowCount: rowCount)
-                sendHeld()
-                cachedScoring!.finish(model: model, rows: rows, rowCount: rowCount, scores: &scores, cached: &cached)
-            } else {
-                let (model, count) = (self.model, rowCount)
-                let start = PipelineStats.nowNanos()
-                rows.withUnsafeBufferPointer { input in
-                    scores.withUnsafeMutableBufferPointer { output in
-                        model.score(rows: input, rowCount: count, into: output)
-                    }
-                }
-                stats.addTime(.inference, since: start)
-            }
             stats.batches.add(1, ordering: .relaxed)
             stats.batchRows.add(rowCount, ordering: .relaxed)
         }
-        sendHeld()
         if cachedScoring?.asksRedis == true {
-            swap(&items, &held.items)
-            swap(&scores, &held.scores)
-            swap(&cached, &held.cached)
+            if rowCount > 0 { cachedScoring!.begin(rowCount: rowCount) }  // times itself
+            finishPending()
+            swap(&items, &pending.items)
+            swap(&rows, &pending.rows)
+            pending.rowCount = rowCount
         } else {
+            if rowCount > 0 { score(rows: rows, rowCount: rowCount) }
             send(items, scores: scores, cached: cached)
         }
         items.removeAll(keepingCapacity: true)
@@ -168,11 +156,33 @@ struct Batcher {
         rowCount = 0
     }
 
-    /// Sends the held batch, if any.
-    private mutating func sendHeld() {
-        guard !held.items.isEmpty else { return }
-        send(held.items, scores: held.scores, cached: held.cached)
-        held.items.removeAll(keepingCapacity: true)
+    /// Scores `rowCount` rows into `scores` (and `cached`): through the cache step when
+    /// there is one (its lookup begun already when it asks Redis), else with the model.
+    private mutating func score(rows: [Float], rowCount: Int) {
+        if cachedScoring != nil {
+            // Times its own cache and model steps.
+            if !cachedScoring!.asksRedis { cachedScoring!.begin(rowCount: rowCount) }
+            cachedScoring!.finish(model: model, rows: rows, rowCount: rowCount, scores: &scores, cached: &cached)
+        } else {
+            let model = self.model
+            let start = PipelineStats.nowNanos()
+            rows.withUnsafeBufferPointer { input in
+                scores.withUnsafeMutableBufferPointer { output in
+                    model.score(rows: input, rowCount: rowCount, into: output)
+                }
+            }
+            stats.addTime(.inference, since: start)
+        }
+    }
+
+    /// Finishes and sends the pending batch, if any.
+    private mutating func finishPending() {
+        guard !pending.items.isEmpty else { return }
+        if pending.rowCount > 0 { score(rows: pending.rows, rowCount: pending.rowCount) }
+        send(pending.items, scores: scores, cached: cached)
+        pending.items.removeAll(keepingCapacity: true)
+        pending.rows.removeAll(keepingCapacity: true)
+        pending.rowCount = 0
     }
 
     /// Builds and hands over each item's output, in order.

@@ -18,28 +18,47 @@ struct CachedScoring {
     let writeback: CacheWriteback?
     let stats: PipelineStats
     private var lastCounters = ScoreCache.Counters()
-    /// The batch under way, as the batcher gathers it row by row (`gather`): each row's key
-    /// (a range of `keys`; nil: none), its fingerprint, the token its output will carry.
-    private var keyRanges: [Range<Int>?] = []
-    private var keys: [UInt8] = []
-    private var fingerprints: [UInt64] = []
-    private var tokens: [UInt64] = []
-    /// The batch's distinct keys, and each one's index by fingerprint.
-    private var unique = ScoreKeys()
+
+    /// One batch's keys, from gathering to its finish. Kept in a pool and reused.
+    private struct BatchKeys {
+        /// Each row's key (a range of `keys`; nil: none), its fingerprint, the token its
+        /// output will carry, as `gather` adds them.
+        var keyRanges: [Range<Int>?] = []
+        var keys: [UInt8] = []
+        var fingerprints: [UInt64] = []
+        var tokens: [UInt64] = []
+        /// The batch's distinct keys, and each row's (-1: the row has none).
+        var unique = ScoreKeys()
+        var rowUnique: [Int32] = []
+        /// Per distinct key, the cached score (from the local tier, then Redis).
+        var found: [Float?] = []
+        var lookup = ScoreCache.Lookup()
+        /// When the batch was looked up (one clock read for all its keys).
+        var lookupTime = ContinuousClock.now
+
+        mutating func removeAll() {
+            keyRanges.removeAll(keepingCapacity: true)
+            keys.removeAll(keepingCapacity: true)
+            fingerprints.removeAll(keepingCapacity: true)
+            tokens.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// The batch being gathered; the batches begun and not finished, oldest first (their
+    /// `MGET`s are out, and Redis answers in order); emptied ones, for reuse.
+    private var gathering = BatchKeys()
+    private var begun: [BatchKeys] = []
+    private var spare: [BatchKeys] = []
+    /// Indexes a batch's distinct keys by fingerprint while it is deduplicated.
     private var uniqueByFingerprint = FingerprintTable(capacity: 256)  // grows with larger batches
-    /// Each row's distinct key (-1: the row has none).
-    private var rowUnique: [Int32] = []
-    /// Per distinct key: the cached score, where in `toScore` its row is (-1: not scored),
-    /// the new score to remember.
-    private var found: [Float?] = []
+    /// For the batch being finished, per distinct key: where in `toScore` its row is (-1:
+    /// not scored), the new score to remember.
     private var scoredAt: [Int32] = []
     private var newScores: [Float?] = []
     /// Rows the model scores, in batch order, packed into `compactRows`.
     private var toScore: [Int32] = []
     private var compactRows: [Float] = []
     private var compactScores: [Float] = []
-    /// When the batch under way was looked up (one clock read for all its keys).
-    private var lookupTime = ContinuousClock.now
 
     init(configuration: ScoreCache.Configuration, model: String, featureSpec: String, writeback: CacheWriteback?, stats: PipelineStats, logger: Logger) {
         self.writeback = writeback
@@ -61,14 +80,17 @@ struct CachedScoring {
     /// Adds row `r` of `chunk`, whose output will carry `token`, to the batch under way.
     mutating func gather(row r: Int, of chunk: DecodedChunk, token: UInt64) {
         if let range = chunk.keyRanges[r] {
-            keyRanges.append(keys.count..<(keys.count + range.count))
-            keys += chunk.keys[range]
+            gathering.keyRanges.append(gathering.keys.count..<(gathering.keys.count + range.count))
+            gathering.keys += chunk.keys[range]
         } else {
-            keyRanges.append(nil)
+            gathering.keyRanges.append(nil)
         }
-        fingerprints.append(chunk.keyFingerprints[r])
-        tokens.append(token)
+        gathering.fingerprints.append(chunk.keyFingerprints[r])
+        gathering.tokens.append(token)
     }
+
+    /// Batches begun and not yet finished.
+    var inFlight: Int { begun.count }
 
     /// Scores the gathered batch's `rowCount` rows into `scores`, from the cache where it
     /// can; `cached[r]` says which came from it. Rows without a key are always scored.
@@ -80,11 +102,14 @@ struct CachedScoring {
     /// The first half of `score`: deduplicates the batch's keys, looks them up in the local
     /// tier and sends the `MGET` for the rest, without waiting for it.
     mutating func begin(rowCount: Int) {
-        precondition(rowCount == keyRanges.count, "gather every row of the batch first")
+        precondition(rowCount == gathering.keyRanges.count, "gather every row of the batch first")
         let start = PipelineStats.nowNanos()
-        lookupTime = ContinuousClock.now
-        deduplicate(rowCount: rowCount)
-        cache.beginLookup(unique, into: &found, now: lookupTime)
+        var batch = gathering
+        gathering = spare.popLast() ?? BatchKeys()
+        batch.lookupTime = ContinuousClock.now
+        deduplicate(&batch, rowCount: rowCount)
+        cache.beginLookup(batch.unique, into: &batch.found, lookup: &batch.lookup, now: batch.lookupTime)
+        begun.append(batch)
         stats.addTime(.cache, since: start)
     }
 
@@ -92,8 +117,22 @@ struct CachedScoring {
     /// the misses, and remembers the new scores.
     mutating func finish(model: any Model, rows: [Float], rowCount: Int, scores: inout [Float], cached: inout [Bool]) {
         let lookupStart = PipelineStats.nowNanos()
-        let now = lookupTime
-        cache.finishLookup(unique, into: &found, now: now)
+        precondition(!begun.isEmpty, "begin first")
+        var batch = begun.removeFirst()
+        precondition(rowCount == batch.keyRanges.count, "finish the batches in the order they began")
+        cache.finishLookup(batch.unique, into: &batch.found, lookup: &batch.lookup, now: batch.lookupTime)
+        score(batch, model: model, rows: rows, rowCount: rowCount, scores: &scores, cached: &cached, since: lookupStart)
+        batch.removeAll()  // its buffers no longer shared: emptied in place, kept for reuse
+        spare.append(batch)
+    }
+
+    /// Scores a looked-up batch's misses and fills `scores` and `cached`; remembers the new
+    /// scores.
+    private mutating func score(
+        _ batch: BatchKeys, model: any Model, rows: [Float], rowCount: Int, scores: inout [Float], cached: inout [Bool],
+        since lookupStart: Int64
+    ) {
+        let (unique, rowUnique, found, tokens, now) = (batch.unique, batch.rowUnique, batch.found, batch.tokens, batch.lookupTime)
         // One row per key that missed (and every row without a key) goes to the model.
         scoredAt.removeAll(keepingCapacity: true)
         scoredAt.append(contentsOf: repeatElement(-1, count: unique.count))
@@ -159,36 +198,32 @@ struct CachedScoring {
                 }
             }
         }
-        keyRanges.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: true)
-        fingerprints.removeAll(keepingCapacity: true)
-        tokens.removeAll(keepingCapacity: true)
         stats.addTime(.cache, since: storeStart)
         publish()
     }
 
-    /// Fills `unique` with the batch's distinct keys and `rowUnique` with each row's. Two
-    /// keys with one fingerprint but other bytes stay apart (the later is not indexed).
-    private mutating func deduplicate(rowCount: Int) {
-        unique.removeAll()
+    /// Fills the batch's `unique` with its distinct keys and `rowUnique` with each row's.
+    /// Two keys with one fingerprint but other bytes stay apart (the later is not indexed).
+    private mutating func deduplicate(_ batch: inout BatchKeys, rowCount: Int) {
+        batch.unique.removeAll()
         uniqueByFingerprint.removeAll()
-        rowUnique.removeAll(keepingCapacity: true)
+        batch.rowUnique.removeAll(keepingCapacity: true)
         var duplicates = 0
-        keys.withUnsafeBytes { bytes in
+        batch.keys.withUnsafeBytes { bytes in
             for r in 0..<rowCount {
-                guard let range = keyRanges[r] else {
-                    rowUnique.append(-1)
+                guard let range = batch.keyRanges[r] else {
+                    batch.rowUnique.append(-1)
                     continue
                 }
                 let key = UnsafeRawBufferPointer(rebasing: bytes[range])
-                let fingerprint = fingerprints[r]
-                if let u = uniqueByFingerprint.findOrInsert(fingerprint, Int32(unique.count)), unique.key(Int(u), equals: key) {
-                    rowUnique.append(u)
+                let fingerprint = batch.fingerprints[r]
+                if let u = uniqueByFingerprint.findOrInsert(fingerprint, Int32(batch.unique.count)), batch.unique.key(Int(u), equals: key) {
+                    batch.rowUnique.append(u)
                     duplicates += 1
                     continue
                 }
-                rowUnique.append(Int32(unique.count))
-                unique.append(key, fingerprint: fingerprint)
+                batch.rowUnique.append(Int32(batch.unique.count))
+                batch.unique.append(key, fingerprint: fingerprint)
             }
         }
         stats.cacheBatchDuplicates.add(duplicates, ordering: .relaxed)
