@@ -89,9 +89,6 @@ struct CachedScoring {
         gathering.tokens.append(token)
     }
 
-    /// Batches begun and not yet finished.
-    var inFlight: Int { begun.count }
-
     /// Scores the gathered batch's `rowCount` rows into `scores`, from the cache where it
     /// can; `cached[r]` says which came from it. Rows without a key are always scored.
     mutating func score(model: any Model, rows: [Float], rowCount: Int, scores: inout [Float], cached: inout [Bool]) {
@@ -121,15 +118,15 @@ struct CachedScoring {
         var batch = begun.removeFirst()
         precondition(rowCount == batch.keyRanges.count, "finish the batches in the order they began")
         cache.finishLookup(batch.unique, into: &batch.found, lookup: &batch.lookup, now: batch.lookupTime)
-        score(batch, model: model, rows: rows, rowCount: rowCount, scores: &scores, cached: &cached, since: lookupStart)
+        scoreMisses(of: batch, model: model, rows: rows, rowCount: rowCount, scores: &scores, cached: &cached, since: lookupStart)
         batch.removeAll()  // its buffers no longer shared: emptied in place, kept for reuse
         spare.append(batch)
     }
 
     /// Scores a looked-up batch's misses and fills `scores` and `cached`; remembers the new
     /// scores.
-    private mutating func score(
-        _ batch: BatchKeys, model: any Model, rows: [Float], rowCount: Int, scores: inout [Float], cached: inout [Bool],
+    private mutating func scoreMisses(
+        of batch: BatchKeys, model: any Model, rows: [Float], rowCount: Int, scores: inout [Float], cached: inout [Bool],
         since lookupStart: Int64
     ) {
         let (unique, rowUnique, found, tokens, now) = (batch.unique, batch.rowUnique, batch.found, batch.tokens, batch.lookupTime)
