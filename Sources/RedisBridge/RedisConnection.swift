@@ -97,8 +97,8 @@ public final class RedisConnection {
     }
 
     /// The first half of `pipeline`: writes every command and returns without waiting, so
-    /// the caller can work while Redis answers. Follow it with `receive(commands.count)`
-    /// before anything else is sent on this connection.
+    /// the caller can work while Redis answers. Redis answers in the order commands were
+    /// sent: read each send's replies with `receive(commands.count)`, in that order.
     public func send(_ commands: RedisCommands) throws(RedisError) {
         guard !commands.isEmpty else { return }
         try connect()

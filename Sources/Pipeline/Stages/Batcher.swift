@@ -141,8 +141,8 @@ struct Batcher {
             stats.batches.add(1, ordering: .relaxed)
             stats.batchRows.add(rowCount, ordering: .relaxed)
         }
+        if rowCount > 0, cachedScoring != nil { cachedScoring!.begin(rowCount: rowCount) }  // times itself
         if cachedScoring?.asksRedis == true {
-            if rowCount > 0 { cachedScoring!.begin(rowCount: rowCount) }  // times itself
             finishPending()
             swap(&items, &pending.items)
             swap(&rows, &pending.rows)
@@ -157,11 +157,10 @@ struct Batcher {
     }
 
     /// Scores `rowCount` rows into `scores` (and `cached`): through the cache step when
-    /// there is one (its lookup begun already when it asks Redis), else with the model.
+    /// there is one (finishing the oldest batch it began), else with the model.
     private mutating func score(rows: [Float], rowCount: Int) {
         if cachedScoring != nil {
             // Times its own cache and model steps.
-            if !cachedScoring!.asksRedis { cachedScoring!.begin(rowCount: rowCount) }
             cachedScoring!.finish(model: model, rows: rows, rowCount: rowCount, scores: &scores, cached: &cached)
         } else {
             let model = self.model

@@ -25,21 +25,21 @@ enum CacheWriter {
             var pending = CacheWriteback.Scores(), incoming = CacheWriteback.Scores()
             var waiting = CacheWriteback.Scores(), ready = CacheWriteback.Scores()
             var written = 0
+            func sort(_ scores: CacheWriteback.Scores) {
+                guard !scores.isEmpty else { return }
+                for (i, acknowledged) in tracker.acknowledged(scores.tokens).enumerated() {
+                    switch acknowledged {
+                    case true?: ready.append(scores, i)
+                    case false?: waiting.append(scores, i)
+                    case nil: break  // revoked: its output will not be acknowledged here
+                    }
+                }
+            }
             while true {
                 let closing = writeback.isClosed
                 writeback.take(into: &incoming)
                 ready.removeAll()
                 waiting.removeAll()
-                func sort(_ scores: CacheWriteback.Scores) {
-                    guard !scores.isEmpty else { return }
-                    for (i, acknowledged) in tracker.acknowledged(scores.tokens).enumerated() {
-                        switch acknowledged {
-                        case true?: ready.append(scores, i)
-                        case false?: waiting.append(scores, i)
-                        case nil: break  // revoked: its output will not be acknowledged here
-                        }
-                    }
-                }
                 sort(pending)
                 sort(incoming)
                 swap(&pending, &waiting)
