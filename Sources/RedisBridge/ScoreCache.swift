@@ -185,9 +185,9 @@ public final class ScoreCache {
         guard lookup.awaitingReply, let connection else { return }
         lookup.awaitingReply = false
         // Sent on a connection that has since broken (and maybe been replaced): its reply
-        // is gone, the failure was already counted once for the breaker.
+        // is gone. A failed lookup like any other: its keys are errors, the breaker hears.
         guard connection.isConnected, connection.generation == lookup.generation else {
-            counters.errors += lookup.remaining.count
+            failed(lookup)
             return
         }
         let start = ContinuousClock.now
