@@ -1,4 +1,5 @@
 import CoreMetrics
+import RedisBridge
 import Synchronization
 
 /// The pipeline's counters as swift-metrics metrics (the executable bootstraps Prometheus
@@ -21,7 +22,8 @@ import Synchronization
 /// | `streamscore_cache_requests_total` | `result=hit|miss|error|bypass` |
 /// | `streamscore_cache_batch_duplicates_total` | (rows sharing an earlier row's key in their batch) |
 /// | `streamscore_redis_round_trips_total` | `kind=read|write` |
-/// | `streamscore_cache_breaker_state` (gauge) | 0 closed, 1 open, 2 half-open |
+/// | `streamscore_cache_writes_total` | `result=ok|error|skipped` (keys the writer sent to Redis) |
+/// | `streamscore_cache_breaker_state`, `streamscore_cache_write_breaker_state` (gauges) | 0 closed, 1 open, 2 half-open |
 /// | `streamscore_stage_seconds_total` | `stage=poll|decode|queue_wait|…` |
 public final class PipelineMetrics: Sendable {
     private struct Published: Sendable {
@@ -33,6 +35,7 @@ public final class PipelineMetrics: Sendable {
     private let counters: [Published]
     private let stages: [(Stage, FloatingPointCounter)]
     private let breaker = Gauge(label: "streamscore_cache_breaker_state")
+    private let writeBreaker = Gauge(label: "streamscore_cache_write_breaker_state")
     private struct Last {
         var counts: [Int]
         var stageSeconds: [Double]
@@ -64,6 +67,9 @@ public final class PipelineMetrics: Sendable {
             counter("streamscore_cache_batch_duplicates_total") { $0.cacheBatchDuplicates.load(ordering: .relaxed) },
             counter("streamscore_redis_round_trips_total", [("kind", "read")]) { $0.redisReads.load(ordering: .relaxed) },
             counter("streamscore_redis_round_trips_total", [("kind", "write")]) { $0.redisWrites.load(ordering: .relaxed) },
+            counter("streamscore_cache_writes_total", [("result", "ok")]) { $0.cacheWritesOK.load(ordering: .relaxed) },
+            counter("streamscore_cache_writes_total", [("result", "error")]) { $0.cacheWriteErrors.load(ordering: .relaxed) },
+            counter("streamscore_cache_writes_total", [("result", "skipped")]) { $0.cacheWritesSkipped.load(ordering: .relaxed) },
         ]
         stages = Stage.allCases.map { ($0, FloatingPointCounter(label: "streamscore_stage_seconds_total", dimensions: [("stage", $0.rawValue)])) }
         last = Mutex(Last(counts: Array(repeating: 0, count: counters.count), stageSeconds: Array(repeating: 0, count: Stage.allCases.count)))
@@ -91,6 +97,18 @@ public final class PipelineMetrics: Sendable {
                 last.deadLetters[reason] = now
             }
             breaker.record(stats.breakerState.load(ordering: .relaxed))
+            writeBreaker.record(stats.writeBreakerState.load(ordering: .relaxed))
+        }
+    }
+}
+
+extension CircuitBreaker.State {
+    /// The state as the breaker gauges give it: 0 closed, 1 open, 2 half-open.
+    var metricValue: Int {
+        switch self {
+        case .closed: 0
+        case .open: 1
+        case .halfOpen: 2
         }
     }
 }

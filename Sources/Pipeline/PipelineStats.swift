@@ -44,8 +44,15 @@ public final class PipelineStats: Sendable {
     public let redisRoundTripMicros = Atomic<Int>(0)
     /// Every Redis round trip (`streamscore_redis_round_trip_seconds`).
     private let redisRoundTrip = CoreMetrics.Timer(label: "streamscore_redis_round_trip_seconds")
-    /// 0 closed, 1 open, 2 half-open.
+    /// Keys the cache writer sent to Redis by result
+    /// (`streamscore_cache_writes_total{result=ok|error|skipped}`): written, refused or
+    /// lost, not sent while its breaker was open.
+    public let cacheWritesOK = Atomic<Int>(0)
+    public let cacheWriteErrors = Atomic<Int>(0)
+    public let cacheWritesSkipped = Atomic<Int>(0)
+    /// The lookups' breaker (the batcher's) and the writer's: 0 closed, 1 open, 2 half-open.
     public let breakerState = Atomic<Int>(0)
+    public let writeBreakerState = Atomic<Int>(0)
 
     /// Where the worker's time goes, by stage (`streamscore_stage_seconds_total{stage}`).
     private let pollNanos = Atomic<Int>(0)

@@ -5,7 +5,10 @@
 /// feature spec never reads an old entry. A lookup serves what it can from the local tier
 /// and asks Redis for the rest with one `MGET`; a store writes the local tier and Redis
 /// with one pipelined `SET … PX ttl`. Redis failures never fail a call: they count as
-/// errors, feed the circuit breaker, and the keys are simply misses. Values are the score's
+/// errors, feed the circuit breaker, and the keys are simply misses (or not written). A
+/// failure is a broken or timed-out connection, or Redis refusing the command (`OOM` at
+/// `maxmemory`, `MISCONF`, `READONLY` on a replica, `NOPERM`, `LOADING`, …); the breaker's
+/// transitions carry the last one's reason. Values are the score's
 /// shortest decimal text (it reads back exactly); any other string at a key is a miss and
 /// an error (a key holding another Redis type reads as absent: `MGET` answers nil for it).
 public final class ScoreCache {
@@ -53,6 +56,11 @@ public final class ScoreCache {
         public var bypassed = 0
         public var redisReads = 0
         public var redisWrites = 0
+        /// Keys written to Redis, refused or lost on the way (`streamscore_cache_writes_total
+        /// {result=ok|error}`), and not sent because the breaker was open (`skipped`).
+        public var keysWritten = 0
+        public var writeErrors = 0
+        public var writesSkipped = 0
         /// Time of the last Redis round trip, in seconds.
         public var lastRoundTrip = 0.0
 
@@ -86,15 +94,18 @@ public final class ScoreCache {
     /// The `MGET` or `SET`s being built (reused: no allocation per key).
     private var commands = RedisCommands()
     private let connection: RedisConnection?
-    private let onTransition: (CircuitBreaker.State) -> Void
+    private let onTransition: (CircuitBreaker.State, _ reason: String?) -> Void
+    /// Why the last Redis call failed (nil: none has yet).
+    public private(set) var lastFailure: String?
 
     /// - Parameters:
     ///   - model: `name@version`.
     ///   - featureSpec: a hash of the feature spec (any stable text).
-    ///   - onTransition: called once per breaker state change (to log it).
+    ///   - onTransition: called once per breaker state change (to log it), with the reason
+    ///     of the last failure when the breaker opens.
     public init(
         configuration: Configuration, model: String, featureSpec: String,
-        onTransition: @escaping (CircuitBreaker.State) -> Void = { _ in }
+        onTransition: @escaping (CircuitBreaker.State, _ reason: String?) -> Void = { _, _ in }
     ) {
         self.configuration = configuration
         self.namespace = Array("\(configuration.prefix):\(model):\(featureSpec):".utf8)
@@ -161,7 +172,7 @@ public final class ScoreCache {
             counters.misses += lookup.remaining.count
             return
         }
-        guard breaker.allows() else {
+        guard breakerAllows() else {
             counters.bypassed += lookup.remaining.count
             return
         }
@@ -172,7 +183,7 @@ public final class ScoreCache {
         do throws(RedisError) {
             try connection.send(commands)
         } catch {
-            failed(lookup)
+            failed(lookup, because: error.description)
             return
         }
         lookup.sendTime = ContinuousClock.now - start
@@ -187,7 +198,7 @@ public final class ScoreCache {
         // Sent on a connection that has since broken (and maybe been replaced): its reply
         // is gone. A failed lookup like any other: its keys are errors, the breaker hears.
         guard connection.isConnected, connection.generation == lookup.generation else {
-            failed(lookup)
+            failed(lookup, because: "redis: connection lost before the reply")
             return
         }
         let start = ContinuousClock.now
@@ -195,16 +206,18 @@ public final class ScoreCache {
         do throws(RedisError) {
             replies = try connection.receive(1)
         } catch {
-            failed(lookup)
+            failed(lookup, because: error.description)
             return
         }
         counters.lastRoundTrip = (lookup.sendTime + (ContinuousClock.now - start)).inSeconds
-        transition(breaker.record(success: true))
         counters.redisReads += 1
         guard case .array(let values) = replies[0], values.count == lookup.remaining.count else {
-            counters.errors += lookup.remaining.count
+            // Redis refused the MGET (NOAUTH, LOADING, NOPERM, …): a failure like a lost
+            // connection, though it answered at once.
+            failed(lookup, because: Self.refusal(replies[0]))
             return
         }
+        transition(breaker.record(success: true))
         for (i, value) in zip(lookup.remaining, values) {
             switch value {
             case .string(let text):
@@ -233,11 +246,26 @@ public final class ScoreCache {
         }
     }
 
-    /// A lookup's `MGET` failed (not sent, broken, timed out): its keys are errors (and
-    /// misses), and the breaker hears of it.
-    private func failed(_ lookup: Lookup) {
+    /// A lookup's `MGET` failed (not sent, broken, timed out, refused): its keys are errors
+    /// (and misses), and the breaker hears of it.
+    private func failed(_ lookup: Lookup, because reason: String) {
         counters.errors += lookup.remaining.count
+        failure(reason)
+    }
+
+    /// A Redis call failed: the breaker hears of it, with the reason for its log.
+    private func failure(_ reason: String) {
+        lastFailure = reason
         transition(breaker.record(success: false))
+    }
+
+    /// The reason in a reply that is not the one asked for.
+    private static func refusal(_ reply: RedisReply) -> String {
+        switch reply {
+        case .error(let message): "redis: \(message)"
+        case .array(let values): "redis: \(values.count) values for another number of keys"
+        default: "redis: unexpected reply \(reply)"
+        }
     }
 
     /// Remembers scores in the local tier only (at once: it lives and dies with this
@@ -264,7 +292,11 @@ public final class ScoreCache {
         precondition(scores.count == keys.count, "one score per key")
         guard writes, keys.count > 0 else { return }
         for i in 0..<keys.count { remember(keys, i, scores[i], now: now) }
-        guard let connection, breaker.allows() else { return }
+        guard let connection else { return }
+        guard breakerAllows() else {
+            counters.writesSkipped += keys.count
+            return
+        }
         commands.removeAll()
         for i in 0..<keys.count {
             commands.start(Self.set, arguments: 4)
@@ -273,12 +305,29 @@ public final class ScoreCache {
             commands.append(Self.px)
             commands.append(ttlArgument)
         }
+        let replies: [RedisReply]
         do throws(RedisError) {
-            _ = try timed { () throws(RedisError) in try connection.pipeline(commands) }
-            counters.redisWrites += 1
-            transition(breaker.record(success: true))
+            replies = try timed { () throws(RedisError) in try connection.pipeline(commands) }
         } catch {
-            transition(breaker.record(success: false))
+            counters.writeErrors += keys.count
+            failure(error.description)
+            return
+        }
+        counters.redisWrites += 1
+        // Each SET answers for itself: Redis at `maxmemory` (`OOM`), unable to persist
+        // (`MISCONF`) or a replica (`READONLY`) refuses them one by one.
+        var refused: RedisReply?, refusals = 0
+        for reply in replies {
+            guard case .error = reply else { continue }
+            refusals += 1
+            refused = refused ?? reply
+        }
+        counters.writeErrors += refusals
+        counters.keysWritten += keys.count - refusals
+        if let refused {
+            failure(Self.refusal(refused))
+        } else {
+            transition(breaker.record(success: true))
         }
     }
 
@@ -298,7 +347,16 @@ public final class ScoreCache {
         return try body()
     }
 
+    /// Whether a call may go to Redis now; an open breaker whose time is up lets this one
+    /// through as its probe (half-open, reported like every transition).
+    private func breakerAllows() -> Bool {
+        let before = breaker.state
+        let allowed = breaker.allows()
+        if breaker.state != before { transition(breaker.state) }
+        return allowed
+    }
+
     private func transition(_ state: CircuitBreaker.State?) {
-        if let state { onTransition(state) }
+        if let state { onTransition(state, state == .open ? lastFailure : nil) }
     }
 }

@@ -45,6 +45,9 @@ struct MetricsEndpointTests {
         #expect(reads == prometheusValue(text, "streamscore_batches_total"), "one MGET per batch")
         #expect(prometheusValue(text, "streamscore_redis_round_trip_seconds_count").map { $0 >= reads } == true)
         #expect(prometheusValue(text, "streamscore_cache_breaker_state") == 0)
+        #expect(prometheusValue(text, "streamscore_cache_write_breaker_state") == 0)
+        #expect(prometheusValue(text, #"streamscore_cache_writes_total{result="ok"}"#).map { $0 > 0 } == true)
+        #expect((prometheusValue(text, #"streamscore_cache_writes_total{result="error"}"#) ?? 0) == 0)
         for stage in Stage.allCases {
             #expect(prometheusValue(text, #"streamscore_stage_seconds_total{stage="\#(stage.rawValue)"}"#) != nil, "stage \(stage)")
         }
@@ -60,6 +63,7 @@ struct MetricsEndpointTests {
         #expect(prometheusValue(text, "streamscore_cache_breaker_state") == 1)
         #expect(prometheusValue(text, #"streamscore_cache_requests_total{result="error"}"#).map { $0 > 0 } == true)
         #expect(prometheusValue(text, #"streamscore_cache_requests_total{result="bypass"}"#).map { $0 > 0 } == true)
+        #expect(worker.stderr.contains("score cache: Redis failing; scoring without it"), "the opening is logged: \(worker.stderr)")
 
         worker.signal(SIGTERM)
         #expect(worker.waitForExit(timeout: .seconds(30)) == 0, "\(worker.stderr)")

@@ -87,6 +87,8 @@ struct PipelineCacheTests {
         #expect(reads <= stats.batches.load(ordering: .relaxed), "at most one read per batch")
         #expect(writes <= stats.batches.load(ordering: .relaxed) + 1, "at most one write per batch")
         #expect(try server.calls("set") >= 1)
+        #expect(try server.calls("set") == stats.cacheWritesOK.load(ordering: .relaxed), "every SET counted as written")
+        #expect(stats.cacheWriteErrors.load(ordering: .relaxed) == 0 && stats.cacheWritesSkipped.load(ordering: .relaxed) == 0)
     }
 
     @Test("A score whose output the broker refuses never reaches Redis: only acknowledged outputs' scores are written")
@@ -139,49 +141,90 @@ struct PipelineCacheTests {
         #expect(strays.count == 0, "\(strays.count) of \(stored.count) cached scores have no acknowledged output")
     }
 
+    /// A running pipeline with the score cache on Redis alone, fed live events (200 keys)
+    /// in rounds by the test, in batches of 32 on one partition.
+    final class LiveStream {
+        let setup: PipelineTests.Setup
+        let pipeline: ScoringPipeline
+        private let writer: EventWriter
+        private var generator: TransactionGenerator
+        var stats: PipelineStats { pipeline.stats }
+
+        init(redis url: String, seed: UInt64, repeatRatio: Double) throws {
+            setup = try PipelineTests.Setup(partitions: 1)
+            let model = InstrumentedModel(try ModelLoader.load(path: PipelineTests.modelPath), delay: 0.002)
+            writer = EventWriter(bootstrap: setup.bootstrap)
+            pipeline = try setup.pipeline(model: model) { c in
+                c.cache = try? PipelineCacheTests.cacheConfiguration(url)
+                c.features.keyFields = ["card_id", "merchant", "amount"]
+                c.batchMaxRows = 32
+            }
+            generator = TransactionGenerator(seed: seed, keys: 200, repeatRatio: repeatRatio)
+            try pipeline.start()
+        }
+
+        var acknowledged: Int { stats.outputsAcknowledged.load(ordering: .relaxed) }
+
+        /// Sends `n` events; whether every event sent so far is acknowledged within a minute.
+        func send(_ n: Int) throws -> Bool {
+            let target = acknowledged + n
+            let events = (0..<n).map { _ in generator.next(timestamp: Int64(Date().timeIntervalSince1970 * 1000)) }
+            _ = try writer.write(events, to: setup.input)
+            return eventually(timeout: .seconds(60)) { acknowledged >= target }
+        }
+
+        /// Stops the pipeline and reads its output topic (nil: it did not stop cleanly).
+        func stop() throws -> [KafkaRecord]? {
+            pipeline.requestStop()
+            guard case .stopped? = pipeline.waitForOutcome(until: .now + .seconds(60)) else { return nil }
+            return try setup.reader.readAll(setup.output, partitions: 1)
+        }
+    }
+
+    @Test("Redis full (OOM at maxmemory): nothing lost, writes counted as errors and their breaker opens, lookups go on; room again: writes resume")
+    func redisFull() throws {
+        let server = try RedisServer()
+        let admin = RedisConnection(url: try RedisURL(parsing: server.url))
+        _ = try admin.command(["CONFIG", "SET", "maxmemory", "1"])  // noeviction: every SET is refused
+        let stream = try LiveStream(redis: server.url, seed: 5, repeatRatio: 0.5)
+        let stats = stream.stats
+        #expect(try stream.send(1_000))
+        #expect(eventually(timeout: .seconds(10)) { stats.writeBreakerState.load(ordering: .relaxed) == 1 }, "the writes' breaker opens")
+        #expect(stats.cacheWriteErrors.load(ordering: .relaxed) > 0 && stats.cacheWritesOK.load(ordering: .relaxed) == 0)
+        #expect(try server.calls("set") == 0, "Redis executed no SET")
+        #expect(stats.breakerState.load(ordering: .relaxed) == 0 && stats.cacheErrors.load(ordering: .relaxed) == 0, "lookups are not failures")
+        #expect(stats.redisReads.load(ordering: .relaxed) > 0)
+
+        _ = try admin.command(["CONFIG", "SET", "maxmemory", "0"])
+        Thread.sleep(forTimeInterval: 0.5)  // past the breaker's open time
+        #expect(try stream.send(1_000))
+        #expect(eventually(timeout: .seconds(10)) { stats.cacheWritesOK.load(ordering: .relaxed) > 0 }, "writes resume")
+        #expect(stats.writeBreakerState.load(ordering: .relaxed) == 0)
+        let outputs = try #require(try stream.stop(), "pipeline did not stop cleanly")
+        #expect(outputs.count == 2_000, "no record lost")
+        #expect(try server.calls("set") == stats.cacheWritesOK.load(ordering: .relaxed))
+    }
+
     @Test("Redis killed mid-stream: nothing lost, the breaker opens, scoring goes on; Redis back: hits resume")
     func redisGoesAway() throws {
         let server = try RedisServer()
-        let setup = try PipelineTests.Setup(partitions: 1)
-        let model = InstrumentedModel(try ModelLoader.load(path: PipelineTests.modelPath), delay: 0.002)
-        let writer = EventWriter(bootstrap: setup.bootstrap)
-        let pipeline = try setup.pipeline(model: model) { c in
-            c.cache = try? Self.cacheConfiguration(server.url)
-            c.features.keyFields = ["card_id", "merchant", "amount"]
-            c.batchMaxRows = 32
-        }
-        try pipeline.start()
-        var generator = TransactionGenerator(seed: 4, keys: 200, repeatRatio: 0.9)
-        func send(_ n: Int) throws {
-            let events = (0..<n).map { _ in generator.next(timestamp: Int64(Date().timeIntervalSince1970 * 1000)) }
-            _ = try writer.write(events, to: setup.input)
-        }
-        let stats = pipeline.stats
-        func acknowledged() -> Int { stats.outputsAcknowledged.load(ordering: .relaxed) }
-        try send(1_000)
-        #expect(eventually(timeout: .seconds(60)) { acknowledged() >= 1_000 })
-        let hitsBefore = stats.cacheHits.load(ordering: .relaxed)
-        #expect(hitsBefore > 0)
+        let stream = try LiveStream(redis: server.url, seed: 4, repeatRatio: 0.9)
+        let stats = stream.stats
+        #expect(try stream.send(1_000))
+        #expect(stats.cacheHits.load(ordering: .relaxed) > 0)
 
         server.kill()
-        try send(1_000)
-        #expect(eventually(timeout: .seconds(60)) { acknowledged() >= 2_000 }, "scoring goes on without Redis")
+        #expect(try stream.send(1_000), "scoring goes on without Redis")
         #expect(stats.breakerState.load(ordering: .relaxed) != 0 || stats.cacheBypassed.load(ordering: .relaxed) > 0)
         #expect(stats.cacheErrors.load(ordering: .relaxed) > 0)
 
         try server.start()
         Thread.sleep(forTimeInterval: 0.5)  // past the breaker's open time
         let readsBefore = stats.redisReads.load(ordering: .relaxed)
-        try send(1_000)
-        #expect(eventually(timeout: .seconds(60)) { acknowledged() >= 3_000 })
+        #expect(try stream.send(1_000))
         #expect(stats.redisReads.load(ordering: .relaxed) > readsBefore, "Redis is read again")
         #expect(stats.breakerState.load(ordering: .relaxed) == 0, "the breaker closed")
-        pipeline.requestStop()
-        guard case .stopped? = pipeline.waitForOutcome(until: .now + .seconds(60)) else {
-            Issue.record("pipeline did not stop cleanly")
-            return
-        }
-        let outputs = try setup.reader.readAll(setup.output, partitions: 1)
+        let outputs = try #require(try stream.stop(), "pipeline did not stop cleanly")
         #expect(outputs.count == 3_000, "no record lost")
         #expect(Set(outputs.map { $0.source!.offset }).count == 3_000)
     }

@@ -220,12 +220,8 @@ struct ScoreCacheTests {
     @Test("Redis killed: lookups miss at once and the breaker opens; Redis back: it closes and hits resume")
     func redisGoesAway() throws {
         let server = try RedisServer()
-        var configuration = ScoreCache.Configuration(redis: try RedisURL(parsing: server.url))
-        configuration.localCapacity = 0
-        configuration.failureThreshold = 2
-        configuration.openDuration = .milliseconds(300)
         let transitions = Transitions()
-        let cache = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s") { transitions.add($0) }
+        let cache = ScoreCache(configuration: try Self.breakerConfiguration(server), model: "m@1", featureSpec: "s", onTransition: transitions.add)
         cache.store([(Self.key("k"), 0.5)])
         #expect(cache.lookup([Self.key("k")]) == [0.5])
         server.kill()
@@ -243,7 +239,48 @@ struct ScoreCacheTests {
             return cache.lookup([Self.key("k")]) == [0.5]
         }
         #expect(resumed && cache.breaker.state == .closed)
-        #expect(transitions.list.first == .open && transitions.list.last == .closed, "\(transitions.list)")
+        #expect(transitions.states.first == .open && transitions.states.last == .closed, "\(transitions.states)")
+    }
+
+    @Test("Redis refusing commands is a failure: a full Redis (OOM) refuses writes, a forbidden MGET (NOPERM) fails lookups; each breaker opens with the reason and closes when Redis takes them again")
+    func refusals() throws {
+        let server = try RedisServer()
+        let configuration = try Self.breakerConfiguration(server)
+        let (writerReasons, readerReasons) = (Transitions(), Transitions())
+        // As in the worker: the writer and the batcher's lookups each have a cache, a
+        // connection and a breaker of their own.
+        let writer = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s", onTransition: writerReasons.add)
+        let reader = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s", onTransition: readerReasons.add)
+        let admin = RedisConnection(url: try RedisURL(parsing: server.url))
+        writer.store([(Self.key("k"), 0.5)])
+        #expect(writer.counters.keysWritten == 1 && writer.counters.writeErrors == 0)
+
+        _ = try admin.command(["CONFIG", "SET", "maxmemory", "1"])  // every write now refused: OOM
+        writer.store([(Self.key("a"), 0.25), (Self.key("b"), 0.75)])
+        #expect(writer.counters.writeErrors == 2 && writer.breaker.state == .closed)
+        writer.store([(Self.key("c"), 0.125)])
+        #expect(writer.counters.writeErrors == 3 && writer.breaker.state == .open, "two refused writes in a row")
+        #expect(writerReasons.list.count == 1 && writerReasons.list[0].state == .open)
+        #expect(writerReasons.list[0].reason?.contains("OOM") == true, "\(writerReasons.list)")
+        writer.store([(Self.key("d"), 0.5)])
+        #expect(writer.counters.writesSkipped == 1 && writer.counters.redisWrites == 3, "not sent while open")
+        #expect(reader.lookup([Self.key("k"), Self.key("a")]) == [0.5, nil], "a full Redis still answers reads")
+        #expect(reader.counters.errors == 0 && reader.breaker.state == .closed)
+
+        _ = try admin.command(["ACL", "SETUSER", "default", "-mget"])  // lookups now refused: NOPERM
+        #expect(reader.lookup([Self.key("k")]) == [nil] && reader.lookup([Self.key("k")]) == [nil])
+        #expect(reader.counters.errors == 2 && reader.counters.misses == 1 && reader.breaker.state == .open)
+        #expect(readerReasons.list.last?.reason?.contains("NOPERM") == true, "\(readerReasons.list)")
+        #expect(reader.lookup([Self.key("k")]) == [nil] && reader.counters.bypassed == 1, "skipped while open")
+
+        _ = try admin.command(["ACL", "SETUSER", "default", "+mget"])
+        _ = try admin.command(["CONFIG", "SET", "maxmemory", "0"])
+        Thread.sleep(forTimeInterval: 0.35)  // past the open time: the next call is a probe
+        writer.store([(Self.key("e"), 0.5)])
+        #expect(writer.breaker.state == .closed && writer.counters.keysWritten == 2)
+        #expect(reader.lookup([Self.key("e")]) == [0.5] && reader.breaker.state == .closed)
+        #expect(writerReasons.states == [.open, .halfOpen, .closed] && writerReasons.list[2].reason == nil)
+        #expect(readerReasons.states == [.open, .halfOpen, .closed])
     }
 
     @Test("Without Redis the local tier alone serves")
@@ -255,10 +292,21 @@ struct ScoreCacheTests {
         #expect(cache.counters.localHits == 1 && cache.roundTrips == 0)
     }
 
+    /// Redis alone (no local tier), a breaker that opens after two failures for 300 ms.
+    static func breakerConfiguration(_ server: RedisServer) throws -> ScoreCache.Configuration {
+        var configuration = ScoreCache.Configuration(redis: try RedisURL(parsing: server.url))
+        configuration.localCapacity = 0
+        configuration.failureThreshold = 2
+        configuration.openDuration = .milliseconds(300)
+        return configuration
+    }
+
+    /// A breaker's transitions as `onTransition` reports them.
     final class Transitions: @unchecked Sendable {
         private let lock = NSLock()
-        private var states: [CircuitBreaker.State] = []
-        func add(_ s: CircuitBreaker.State) { lock.withLock { states.append(s) } }
-        var list: [CircuitBreaker.State] { lock.withLock { states } }
+        private var transitions: [(state: CircuitBreaker.State, reason: String?)] = []
+        func add(_ s: CircuitBreaker.State, _ reason: String?) { lock.withLock { transitions.append((s, reason)) } }
+        var list: [(state: CircuitBreaker.State, reason: String?)] { lock.withLock { transitions } }
+        var states: [CircuitBreaker.State] { list.map(\.state) }
     }
 }

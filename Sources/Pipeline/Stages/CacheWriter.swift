@@ -17,14 +17,18 @@ enum CacheWriter {
         NamedThread("streamscore.cache.writer") {
             var redisOnly = configuration
             redisOnly.localCapacity = 0
-            let cache = ScoreCache(configuration: redisOnly, model: model, featureSpec: featureSpec) { state in
-                logger.notice("score cache writes: breaker \(state.rawValue)")
+            let log = BreakerLog(
+                logger: logger, opened: "score cache: Redis failing writes; new scores are not cached",
+                probing: "score cache: probing Redis with a write", closed: "score cache: Redis takes writes again")
+            let cache = ScoreCache(configuration: redisOnly, model: model, featureSpec: featureSpec) { state, reason in
+                stats.writeBreakerState.store(state.metricValue, ordering: .relaxed)
+                log.log(state, reason: reason)
             }
             // Registered scores whose outputs are not yet acknowledged; each pass sorts them
             // into `ready` (written now) and `waiting` (kept), all buffers reused.
             var pending = CacheWriteback.Scores(), incoming = CacheWriteback.Scores()
             var waiting = CacheWriteback.Scores(), ready = CacheWriteback.Scores()
-            var written = 0
+            var published = ScoreCache.Counters()
             func sort(_ scores: CacheWriteback.Scores) {
                 guard !scores.isEmpty else { return }
                 for (i, acknowledged) in tracker.acknowledged(scores.tokens).enumerated() {
@@ -45,11 +49,15 @@ enum CacheWriter {
                 swap(&pending, &waiting)
                 if !ready.isEmpty {
                     cache.store(ready.keys, scores: ready.scores)
-                    if cache.counters.redisWrites > written {
-                        stats.redisWrites.add(cache.counters.redisWrites - written, ordering: .relaxed)
-                        stats.recordRedisRoundTrip(seconds: cache.counters.lastRoundTrip)
-                        written = cache.counters.redisWrites
+                    let c = cache.counters
+                    if c.redisWrites > published.redisWrites {
+                        stats.redisWrites.add(c.redisWrites - published.redisWrites, ordering: .relaxed)
+                        stats.recordRedisRoundTrip(seconds: c.lastRoundTrip)
                     }
+                    stats.cacheWritesOK.add(c.keysWritten - published.keysWritten, ordering: .relaxed)
+                    stats.cacheWriteErrors.add(c.writeErrors - published.writeErrors, ordering: .relaxed)
+                    stats.cacheWritesSkipped.add(c.writesSkipped - published.writesSkipped, ordering: .relaxed)
+                    published = c
                 }
                 if closing { return }
                 writeback.waitForClose(timeout: interval)

@@ -63,13 +63,12 @@ struct CachedScoring {
     init(configuration: ScoreCache.Configuration, model: String, featureSpec: String, writeback: CacheWriteback?, stats: PipelineStats, logger: Logger) {
         self.writeback = writeback
         self.stats = stats
-        self.cache = ScoreCache(configuration: configuration, model: model, featureSpec: featureSpec) { state in
-            stats.breakerState.store(state == .closed ? 0 : state == .open ? 1 : 2, ordering: .relaxed)
-            switch state {
-            case .open: logger.warning("score cache: Redis failing; scoring without it", metadata: ["breaker": "open"])
-            case .halfOpen: logger.info("score cache: probing Redis", metadata: ["breaker": "half_open"])
-            case .closed: logger.notice("score cache: Redis back", metadata: ["breaker": "closed"])
-            }
+        let log = BreakerLog(
+            logger: logger, opened: "score cache: Redis failing; scoring without it", probing: "score cache: probing Redis",
+            closed: "score cache: Redis back")
+        self.cache = ScoreCache(configuration: configuration, model: model, featureSpec: featureSpec) { state, reason in
+            stats.breakerState.store(state.metricValue, ordering: .relaxed)
+            log.log(state, reason: reason)
         }
     }
 

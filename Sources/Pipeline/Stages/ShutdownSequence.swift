@@ -56,6 +56,7 @@ struct ShutdownSequence {
             "cache_errors": "\(stats.cacheErrors.load(ordering: .relaxed))",
             "redis_reads": "\(stats.redisReads.load(ordering: .relaxed))",
             "redis_writes": "\(stats.redisWrites.load(ordering: .relaxed))",
+            "cache_write_errors": "\(stats.cacheWriteErrors.load(ordering: .relaxed))",
         ])
     }
 }
