@@ -1,4 +1,6 @@
-/// Where the score cache lives: `redis://[user:password@]host:port[/db]`.
+/// Where the score cache lives: `redis://[user:password@]host:port[/db]`. The user and
+/// password are percent-decoded, as redis-py, go-redis and ioredis read them
+/// (`redis://:p%40ss@cache` is the password `p@ss`).
 public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -15,26 +17,28 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         public var description: String { reason }
     }
 
-    /// Parses `redis://[user:password@]host[:port][/db]` (port 6379 and database 0 when left out).
+    /// Parses `redis://[user:password@]host[:port][/db]` (port 6379 and database 0 when left
+    /// out). An error quotes the text with the password hidden.
     public init(parsing text: String) throws(ParseError) {
-        guard text.hasPrefix("redis://") else { throw ParseError(reason: "'\(text)': expected redis://[user:password@]host:port[/db]") }
+        let quoted = "'\(Self.hidingPassword(text))'"
+        guard text.hasPrefix("redis://") else { throw ParseError(reason: "\(quoted): expected redis://[user:password@]host:port[/db]") }
         var rest = Substring(text.dropFirst("redis://".count))
         var user: String?, password: String?
         if let at = rest.lastIndex(of: "@") {
             let credentials = rest[..<at]
             rest = rest[rest.index(after: at)...]
-            if let colon = credentials.firstIndex(of: ":") {
-                user = credentials[..<colon].isEmpty ? nil : String(credentials[..<colon])
-                password = String(credentials[credentials.index(after: colon)...])
-            } else {
-                password = String(credentials)
+            let colon = credentials.firstIndex(of: ":")
+            let (userPart, passwordPart) = colon.map { (credentials[..<$0], credentials[credentials.index(after: $0)...]) } ?? ("", credentials)
+            guard let u = Self.percentDecoded(userPart), let p = Self.percentDecoded(passwordPart) else {
+                throw ParseError(reason: "\(quoted): a '%' in the user or password must start an escape such as %40 (@) or %25 (%)")
             }
+            (user, password) = (u.isEmpty ? nil : u, p)
         }
         var database = 0
         if let slash = rest.firstIndex(of: "/") {
             let db = rest[rest.index(after: slash)...]
             if !db.isEmpty {
-                guard let n = Int(db), n >= 0 else { throw ParseError(reason: "'\(text)': the database must be a non-negative integer") }
+                guard let n = Int(db), n >= 0 else { throw ParseError(reason: "\(quoted): the database must be a non-negative integer") }
                 database = n
             }
             rest = rest[..<slash]
@@ -43,13 +47,48 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         var host = rest
         if let colon = rest.lastIndex(of: ":") {
             guard let p = Int(rest[rest.index(after: colon)...]), (1...65_535).contains(p) else {
-                throw ParseError(reason: "'\(text)': the port must be between 1 and 65535")
+                throw ParseError(reason: "\(quoted): the port must be between 1 and 65535")
             }
             port = p
             host = rest[..<colon]
         }
-        guard !host.isEmpty else { throw ParseError(reason: "'\(text)': no host") }
+        guard !host.isEmpty else { throw ParseError(reason: "\(quoted): no host") }
         self.init(host: String(host), port: port, user: user, password: password, database: database)
+    }
+
+    /// `text` with each `%XX` escape decoded (nil: a `%` that starts none, or bytes that are
+    /// not UTF-8).
+    static func percentDecoded(_ text: Substring) -> String? {
+        let utf8 = Array(text.utf8)
+        var bytes: [UInt8] = []
+        var i = 0
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        while i < utf8.count {
+            guard utf8[i] == UInt8(ascii: "%") else {
+                bytes.append(utf8[i])
+                i += 1
+                continue
+            }
+            guard i + 2 < utf8.count, let high = hex(utf8[i + 1]), let low = hex(utf8[i + 2]) else { return nil }
+            bytes.append(high << 4 | low)
+            i += 3
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// `text` with whatever stands between `://` and the last `@` past it, but a user, hidden.
+    static func hidingPassword(_ text: String) -> String {
+        guard let scheme = text.firstRange(of: "://"), let at = text[scheme.upperBound...].lastIndex(of: "@") else { return text }
+        let credentials = text[scheme.upperBound..<at]
+        let user = credentials.firstIndex(of: ":").map { credentials[..<$0] } ?? ""
+        return text[..<scheme.upperBound] + user + ":***" + text[at...]
     }
 
     /// The URL with the password hidden (for logs).

@@ -71,6 +71,10 @@ struct ConfigurationTests {
         let unknown = try run(yaml: "", environment: ["STREAMSCORE_NOPE": "1"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("STREAMSCORE_NOPE"))
+        let redis = try run(yaml: "", environment: ["STREAMSCORE_REDIS_URL": "redis://:hunter2@cache:99999"])
+        #expect(redis.status == 2)
+        #expect(redis.stderr.contains("cache.redis_url") && redis.stderr.contains("environment STREAMSCORE_REDIS_URL"), "\(redis.stderr)")
+        #expect(redis.stderr.contains("redis://:***@cache:99999") && !redis.stderr.contains("hunter2"), "the password stays hidden: \(redis.stderr)")
     }
 
     @Test("A bad model file names the field at fault")

@@ -11,16 +11,33 @@ struct RedisBridgeTests {
         ("redis://localhost", RedisURL(host: "localhost")),
         ("redis://127.0.0.1:6380/2", RedisURL(host: "127.0.0.1", port: 6380, database: 2)),
         ("redis://:secret@cache:7000", RedisURL(host: "cache", port: 7000, password: "secret")),
-        ("redis://scorer:p%40ss:w@cache:7000/1", RedisURL(host: "cache", port: 7000, user: "scorer", password: "p%40ss:w", database: 1)),
+        ("redis://scorer:p%40ss:w@cache:7000/1", RedisURL(host: "cache", port: 7000, user: "scorer", password: "p@ss:w", database: 1)),
+        ("redis://sc%3Aorer:a@b%25%2F@cache", RedisURL(host: "cache", user: "sc:orer", password: "a@b%/")),
     ])
     func urls(_ text: String, _ expected: RedisURL) throws {
         #expect(try RedisURL(parsing: text) == expected)
         #expect(!RedisURL(host: "h", password: "secret").description.contains("secret"))
     }
 
-    @Test("Malformed URLs are refused with the reason", arguments: ["http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x"])
+    @Test("Malformed URLs are refused with the reason, and the password is never in it", arguments: [
+        "http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x", "redis://:secret@h:99999", "redis://u:secret@h/x",
+        "redis://u:secret%@h", "redis://u:secret%4@h", "redis://u:secret%zz@h", "rediss://:secret@h",
+    ])
     func badURLs(_ text: String) {
-        #expect(throws: RedisURL.ParseError.self) { try RedisURL(parsing: text) }
+        do {
+            _ = try RedisURL(parsing: text)
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(!error.reason.contains("secret"), "\(error.reason)")
+            #expect(error.reason.hasPrefix("'\(RedisURL.hidingPassword(text))': "), "\(error.reason)")
+        }
+    }
+
+    @Test("A password with escaped characters is sent decoded: AUTH succeeds")
+    func escapedPassword() throws {
+        let server = try RedisServer(password: "p@ss:w/rd%")
+        let redis = RedisConnection(url: try RedisURL(parsing: "redis://:p%40ss%3Aw%2Frd%25@127.0.0.1:\(server.port)"))
+        #expect(try redis.command(["PING"]) == .status("PONG"))
     }
 
     @Test("A pipeline is one round trip; replies become Swift values")

@@ -103,7 +103,7 @@ struct Settings {
             do {
                 cache.redis = try RedisURL(parsing: url)
             } catch {
-                throw ConfigError(key: "cache.redis_url", reason: error.reason)
+                throw ConfigError(key: "cache.redis_url", reason: "\(error.reason) (from \(config.sources["cache.redis_url"] ?? "?"))")
             }
         }
         cache.prefix = try config.string("cache.prefix")
