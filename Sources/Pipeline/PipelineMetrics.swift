@@ -20,6 +20,7 @@ import Synchronization
 /// | `streamscore_consumer_pauses_total`, `streamscore_consumer_resumes_total` | |
 /// | `streamscore_rebalances_total` | `kind=assign|revoke` |
 /// | `streamscore_cache_requests_total` | `result=hit|miss|error|bypass` |
+/// | `streamscore_cache_local_hits_total` | (of the hits, those the in-process tier served) |
 /// | `streamscore_cache_batch_duplicates_total` | (rows sharing an earlier row's key in their batch) |
 /// | `streamscore_redis_round_trips_total` | `kind=read|write` |
 /// | `streamscore_cache_writes_total` | `result=ok|error|skipped` (keys the writer sent to Redis) |
@@ -61,6 +62,7 @@ public final class PipelineMetrics: Sendable {
             counter("streamscore_rebalances_total", [("kind", "revoke")]) { $0.revocations.load(ordering: .relaxed) },
             counter("streamscore_delivery_failures_total") { $0.deliveryFailures.load(ordering: .relaxed) },
             counter("streamscore_cache_requests_total", [("result", "hit")]) { $0.cacheHits.load(ordering: .relaxed) },
+            counter("streamscore_cache_local_hits_total") { $0.cacheLocalHits.load(ordering: .relaxed) },
             counter("streamscore_cache_requests_total", [("result", "miss")]) { $0.cacheMisses.load(ordering: .relaxed) },
             counter("streamscore_cache_requests_total", [("result", "error")]) { $0.cacheErrors.load(ordering: .relaxed) },
             counter("streamscore_cache_requests_total", [("result", "bypass")]) { $0.cacheBypassed.load(ordering: .relaxed) },

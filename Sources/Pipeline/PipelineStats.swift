@@ -31,6 +31,9 @@ public final class PipelineStats: Sendable {
     /// Score cache requests by result, one per distinct key in a batch
     /// (`streamscore_cache_requests_total{result=hit|miss|error|bypass}`).
     public let cacheHits = Atomic<Int>(0)
+    /// Of the hits, those the in-process tier served (`streamscore_cache_local_hits_total`);
+    /// the rest came from Redis.
+    public let cacheLocalHits = Atomic<Int>(0)
     public let cacheMisses = Atomic<Int>(0)
     public let cacheErrors = Atomic<Int>(0)
     public let cacheBypassed = Atomic<Int>(0)

@@ -40,6 +40,7 @@ struct MetricsEndpointTests {
         let misses = try #require(prometheusValue(text, #"streamscore_cache_requests_total{result="miss"}"#))
         let duplicates = try #require(prometheusValue(text, "streamscore_cache_batch_duplicates_total"))
         #expect(hits > 0 && misses > 0 && duplicates > 0)
+        #expect(prometheusValue(text, "streamscore_cache_local_hits_total") == 0, "local_capacity 0: every hit came from Redis")
         #expect(hits + misses + duplicates == 2_000, "every event has a key: one request per distinct key in a batch, the rest duplicates")
         let reads = try #require(prometheusValue(text, #"streamscore_redis_round_trips_total{kind="read"}"#))
         #expect(reads == prometheusValue(text, "streamscore_batches_total"), "one MGET per batch")

@@ -229,6 +229,7 @@ struct CachedScoring {
     private mutating func publish() {
         let c = cache.counters
         stats.cacheHits.add(c.hits - lastCounters.hits, ordering: .relaxed)
+        stats.cacheLocalHits.add(c.localHits - lastCounters.localHits, ordering: .relaxed)
         stats.cacheMisses.add(c.misses - lastCounters.misses, ordering: .relaxed)
         stats.cacheErrors.add(c.errors - lastCounters.errors, ordering: .relaxed)
         stats.cacheBypassed.add(c.bypassed - lastCounters.bypassed, ordering: .relaxed)
