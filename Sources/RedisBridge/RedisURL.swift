@@ -21,6 +21,9 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     /// out). An error quotes the text with the password hidden.
     public init(parsing text: String) throws(ParseError) {
         let quoted = "'\(Self.hidingPassword(text))'"
+        guard !text.hasPrefix("rediss://") else {
+            throw ParseError(reason: "\(quoted): TLS (rediss://) is not supported: Debian's hiredis 0.14 has none; reach Redis over a TLS tunnel with redis://")
+        }
         guard text.hasPrefix("redis://") else { throw ParseError(reason: "\(quoted): expected redis://[user:password@]host:port[/db]") }
         var rest = Substring(text.dropFirst("redis://".count))
         var user: String?, password: String?
