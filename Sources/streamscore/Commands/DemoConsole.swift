@@ -103,12 +103,15 @@ final class DemoConsole: Service, Sendable {
         Terminal.out(String(format: "  batches         %d, mean %.1f rows", stats.batches.load(ordering: .relaxed), meanBatchRows))
         Terminal.out("  back-pressure   \(stats.pauses.load(ordering: .relaxed)) pauses")
         Terminal.out(String(
-            format: "  score cache     %.0f%% hits (%d hits, %d of them in-process; %d misses, %d errors, %d bypassed), %d Redis reads, %d writes (%d keys written, %d refused or lost, %d skipped)",
-            cacheHitPercent, stats.cacheHits.load(ordering: .relaxed), stats.cacheLocalHits.load(ordering: .relaxed), stats.cacheMisses.load(ordering: .relaxed),
-            stats.cacheErrors.load(ordering: .relaxed), stats.cacheBypassed.load(ordering: .relaxed),
-            stats.redisReads.load(ordering: .relaxed), stats.redisWrites.load(ordering: .relaxed),
-            stats.cacheWritesOK.load(ordering: .relaxed), stats.cacheWriteErrors.load(ordering: .relaxed),
-            stats.cacheWritesSkipped.load(ordering: .relaxed)))
+            format: "  score cache     %.0f%% hits (%d hits, %d of them in-process; %d misses, %d errors, %d bypassed)",
+            cacheHitPercent, stats.cacheHits.load(ordering: .relaxed), stats.cacheLocalHits.load(ordering: .relaxed),
+            stats.cacheMisses.load(ordering: .relaxed), stats.cacheErrors.load(ordering: .relaxed), stats.cacheBypassed.load(ordering: .relaxed)))
+        if pipeline.configuration.cache?.redis != nil {
+            Terminal.out(String(
+                format: "  Redis           %d reads, %d writes (%d keys written, %d refused or lost, %d skipped while failing)",
+                stats.redisReads.load(ordering: .relaxed), stats.redisWrites.load(ordering: .relaxed), stats.cacheWritesOK.load(ordering: .relaxed),
+                stats.cacheWriteErrors.load(ordering: .relaxed), stats.cacheWritesSkipped.load(ordering: .relaxed)))
+        }
     }
 }
 
