@@ -129,14 +129,13 @@ public struct LocalScoreCache {
         linkFront(i)
     }
 
-    // Without capacity (the cache writer's Redis-only cache) a key is not even hashed.
+    /// `get` for a key without its fingerprint (hashed here; tests and tools).
     public mutating func get(_ key: [UInt8], now: ContinuousClock.Instant = .now) -> Float? {
-        guard capacity > 0 else { return nil }
-        return key.withUnsafeBytes { get($0, fingerprint: KeyFingerprint.of($0), now: now) }
+        key.withUnsafeBytes { get($0, fingerprint: KeyFingerprint.of($0), now: now) }
     }
 
+    /// `set` for a key without its fingerprint (hashed here; tests and tools).
     public mutating func set(_ key: [UInt8], _ score: Float, now: ContinuousClock.Instant = .now) {
-        guard capacity > 0 else { return }
         key.withUnsafeBytes { set($0, fingerprint: KeyFingerprint.of($0), score, now: now) }
     }
 

@@ -20,7 +20,7 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     /// Parses `redis://[user:password@]host[:port][/db]` (port 6379 and database 0 when left
     /// out). An error quotes the text with the password hidden.
     public init(parsing text: String) throws(ParseError) {
-        let quoted = "'\(Self.hidingPassword(text))'"
+        var quoted: String { "'\(Self.hidingPassword(text))'" }  // only for an error
         guard !text.hasPrefix("rediss://") else {
             throw ParseError(reason: "\(quoted): TLS (rediss://) is not supported: Debian's hiredis 0.14 has none; reach Redis over a TLS tunnel with redis://")
         }
