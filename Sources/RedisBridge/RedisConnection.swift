@@ -6,8 +6,10 @@ import Glibc
 /// One synchronous connection to Redis over hiredis, for one thread (it is not shared and
 /// not `Sendable`: each thread that talks to Redis opens its own).
 ///
-/// Connects lazily, with `connectTimeout`; every read and write has `commandTimeout`.
-/// `AUTH` and `SELECT` follow the URL. A connection error closes the context; the next
+/// Connects lazily. A connect has `connectTimeout` in all: resolving the host name (off
+/// this thread: `HostResolver`), the TCP connect, `AUTH` and `SELECT` (as the URL asks)
+/// share that one deadline. Every read and write after it has `commandTimeout`.
+/// A connection error closes the context; the next
 /// command reconnects, but not before the back-off has passed (doubling from
 /// `initialBackoff` to `maximumBackoff`, reset by a successful connect), so a dead Redis
 /// costs a thrown `backingOff` per call, not a connect timeout per call.
@@ -19,6 +21,7 @@ public final class RedisConnection {
     public let maximumBackoff: Duration
 
     private var context: UnsafeMutablePointer<redisContext>?
+    private let resolver: HostResolver
     private var backoff: Duration
     private var retryAt: ContinuousClock.Instant?
 
@@ -27,11 +30,21 @@ public final class RedisConnection {
     /// Counts connects: a reply awaited on an older connection will never come.
     public private(set) var generation = 0
 
-    public init(
+    public convenience init(
         url: RedisURL, connectTimeout: Duration = .milliseconds(250), commandTimeout: Duration = .milliseconds(50),
         initialBackoff: Duration = .milliseconds(100), maximumBackoff: Duration = .seconds(5)
     ) {
+        self.init(
+            url: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout,
+            initialBackoff: initialBackoff, maximumBackoff: maximumBackoff, resolver: HostResolver(host: url.host))
+    }
+
+    init(
+        url: RedisURL, connectTimeout: Duration, commandTimeout: Duration,
+        initialBackoff: Duration, maximumBackoff: Duration, resolver: HostResolver
+    ) {
         self.url = url
+        self.resolver = resolver
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.initialBackoff = initialBackoff
@@ -51,33 +64,33 @@ public final class RedisConnection {
         if let retryAt, ContinuousClock.now < retryAt {
             throw .backingOff(retryInSeconds: (retryAt - ContinuousClock.now).inSeconds)
         }
-        guard let c = redisConnectWithTimeout(url.host, Int32(url.port), Self.timeval(connectTimeout)) else {
+        let deadline = ContinuousClock.now + connectTimeout
+        let c: UnsafeMutablePointer<redisContext>
+        do throws(RedisError) {
+            c = try open(by: deadline)
+        } catch {
             failed()
-            throw .connect("out of memory")
+            throw error
         }
-        if c.pointee.err != 0 {
-            let why = Self.errorString(c)
-            redisFree(c)
-            failed()
-            throw .connect("\(url.host):\(url.port): \(why)")
-        }
-        redisSetTimeout(c, Self.timeval(commandTimeout))
         redisEnableKeepAlive(c)
         context = c
         generation += 1
         do throws(RedisError) {
             if let password = url.password {
                 let auth = url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
-                if case .error(let why) = try pipeline([auth.map { Array($0.utf8) }])[0] { throw RedisError.server("AUTH: \(why)") }
+                if case .error(let why) = try handshake(auth.map { Array($0.utf8) }, by: deadline) { throw RedisError.server("AUTH: \(why)") }
             }
-            if url.database != 0, case .error(let why) = try pipeline([["SELECT", String(url.database)].map { Array($0.utf8) }])[0] {
+            if url.database != 0, case .error(let why) = try handshake(["SELECT", String(url.database)].map { Array($0.utf8) }, by: deadline) {
                 throw RedisError.server("SELECT \(url.database): \(why)")
             }
         } catch {
-            close()
-            failed()
+            if isConnected {  // a refusal; a broken or timed-out connection is closed already
+                close()
+                failed()
+            }
             throw .connect(error.description)
         }
+        redisSetTimeout(c, Self.timeval(commandTimeout))
         backoff = initialBackoff
         retryAt = nil
     }
@@ -134,6 +147,38 @@ public final class RedisConnection {
     public func close() {
         if let context { redisFree(context) }
         context = nil
+    }
+
+    /// A TCP connection to the first of the host's addresses that takes one by `deadline`
+    /// (hiredis is handed numeric addresses only, so it never resolves a name itself).
+    private func open(by deadline: ContinuousClock.Instant) throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        let addresses = try resolver.addresses(by: deadline)
+        var why = "no address"
+        for address in addresses {
+            let remaining = deadline - .now
+            guard remaining >= .milliseconds(1) else {
+                why = "timed out after \(connectTimeout.inMilliseconds) ms"
+                break
+            }
+            guard let c = redisConnectWithTimeout(address, Int32(url.port), Self.timeval(remaining)) else {
+                throw .connect("out of memory")
+            }
+            if c.pointee.err == 0 { return c }
+            why = Self.errorString(c)
+            redisFree(c)
+            if address != url.host { why += " (\(address))" }
+        }
+        throw .connect("\(url.host):\(url.port): \(why)")
+    }
+
+    /// One round trip of the connect (`AUTH`, `SELECT`), waiting no later than `deadline`.
+    private func handshake(_ command: [[UInt8]], by deadline: ContinuousClock.Instant) throws(RedisError) -> RedisReply {
+        let remaining = deadline - .now
+        guard remaining >= .milliseconds(1), let c = context else {
+            throw .connect("timed out after \(connectTimeout.inMilliseconds) ms")
+        }
+        redisSetTimeout(c, Self.timeval(min(remaining, commandTimeout)))
+        return try pipeline([command])[0]
     }
 
     /// Appends the encoded commands to hiredis's output buffer (nothing is written yet).

@@ -169,4 +169,70 @@ struct RedisBridgeTests {
         let back = eventually(timeout: .seconds(10)) { (try? redis.command(["PING"])) == .status("PONG") }
         #expect(back, "reconnected once the server is back")
     }
+
+    @Test("A host name is resolved off the connecting thread: a resolver that does not answer costs a connect its timeout, not more, and its late answer serves the next attempt")
+    func slowResolver() throws {
+        let server = try RedisServer()
+        let asked = Asked()
+        let resolver = HostResolver(host: "redis.test") { host in
+            asked.add(host)
+            Thread.sleep(forTimeInterval: 0.6)
+            return .success(["127.0.0.1"])
+        }
+        let redis = RedisConnection(
+            url: RedisURL(host: "redis.test", port: server.port), connectTimeout: .milliseconds(50), commandTimeout: .seconds(1),
+            initialBackoff: .milliseconds(100), maximumBackoff: .milliseconds(200), resolver: resolver)
+        let start = ContinuousClock.now
+        do {
+            _ = try redis.command(["PING"])
+            Issue.record("answered before the resolver did")
+        } catch {
+            #expect(error.description.contains("resolving 'redis.test': no answer within"), "\(error)")
+        }
+        #expect(ContinuousClock.now - start < .milliseconds(400), "the connect's deadline, not the resolver, ends the attempt")
+        let back = eventually(timeout: .seconds(10)) { (try? redis.command(["PING"])) == .status("PONG") }
+        #expect(back, "the late answer serves a later attempt")
+        #expect(asked.hosts == ["redis.test"], "one question, however many attempts waited for it")
+    }
+
+    @Test("Host names resolve (IPv4 first); a name that does not resolve fails the connect with the reason; a numeric host is never looked up")
+    func hostNames() throws {
+        let server = try RedisServer()
+        let byName = RedisConnection(url: RedisURL(host: "localhost", port: server.port))
+        #expect(try byName.command(["PING"]) == .status("PONG"))
+        let nowhere = RedisConnection(url: RedisURL(host: "no-such-host.invalid", port: server.port), connectTimeout: .seconds(2))
+        do {
+            _ = try nowhere.command(["PING"])
+            Issue.record("connected to a name that does not resolve")
+        } catch {
+            guard case .connect(let why) = error else { Issue.record("expected a connect error, got \(error)"); return }
+            #expect(why.hasPrefix("resolving 'no-such-host.invalid': "), "\(why)")
+        }
+        let asked = Asked()
+        let numeric = HostResolver(host: "127.0.0.1") { asked.add($0); return .success([]) }
+        #expect(try numeric.addresses(by: .now) == ["127.0.0.1"])
+        #expect(try HostResolver(host: "::1").addresses(by: .now) == ["::1"])
+        #expect(asked.hosts.isEmpty)
+    }
+
+    @Test("AUTH and SELECT share the connect's deadline: a Redis that accepts but does not answer fails the connect in time")
+    func handshakeDeadline() throws {
+        let server = try RedisServer(password: "s3cret")
+        let url = try RedisURL(parsing: server.url + "/2")
+        let admin = RedisConnection(url: url)
+        _ = try admin.command(["CLIENT", "PAUSE", "600"])
+        let redis = RedisConnection(url: url, connectTimeout: .milliseconds(80), commandTimeout: .seconds(2))
+        let start = ContinuousClock.now
+        #expect(throws: RedisError.self) { try redis.connect() }
+        #expect(ContinuousClock.now - start < .milliseconds(400), "the connect's deadline ends the AUTH, not the command timeout")
+        #expect(!redis.isConnected)
+    }
+
+    /// The host names a resolver was asked for.
+    final class Asked: @unchecked Sendable {
+        private let lock = NSLock()
+        private var asked: [String] = []
+        func add(_ host: String) { lock.withLock { asked.append(host) } }
+        var hosts: [String] { lock.withLock { asked } }
+    }
 }
