@@ -9,10 +9,12 @@ import Glibc
 /// Connects lazily. A connect has `connectTimeout` in all: resolving the host name (off
 /// this thread: `HostResolver`), the TCP connect, `AUTH` and `SELECT` (as the URL asks)
 /// share that one deadline. Every read and write after it has `commandTimeout`.
-/// A connection error closes the context; the next
-/// command reconnects, but not before the back-off has passed (doubling from
-/// `initialBackoff` to `maximumBackoff`, reset by a successful connect), so a dead Redis
-/// costs a thrown `backingOff` per call, not a connect timeout per call.
+/// A connection error closes the context, and the
+/// next command reconnects at once: a connection Redis or the network dropped (a
+/// restart, `CLIENT KILL`, an idle timeout, a proxy's reset) costs one failed call. A
+/// connect that fails is retried only after the back-off (doubling from `initialBackoff`
+/// to `maximumBackoff`, reset by a successful connect), so a dead Redis costs a thrown
+/// `backingOff` per call, not a connect timeout per call.
 public final class RedisConnection {
     public let url: RedisURL
     public let connectTimeout: Duration
@@ -84,10 +86,8 @@ public final class RedisConnection {
                 throw RedisError.server("SELECT \(url.database): \(why)")
             }
         } catch {
-            if isConnected {  // a refusal; a broken or timed-out connection is closed already
-                close()
-                failed()
-            }
+            close()
+            failed()
             throw .connect(error.description)
         }
         redisSetTimeout(c, Self.timeval(commandTimeout))
@@ -189,11 +189,11 @@ public final class RedisConnection {
         guard status == REDIS_OK else { throw broken(c) }
     }
 
-    /// Closes a context that hiredis reports broken, and schedules the reconnect.
+    /// Closes a context that hiredis reports broken (the next call reconnects; during the
+    /// connect's handshake, `connect` schedules the back-off).
     private func broken(_ c: UnsafeMutablePointer<redisContext>) -> RedisError {
         let why = Self.errorString(c)
         close()
-        failed()
         return .io(why)
     }
 

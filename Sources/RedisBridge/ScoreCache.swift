@@ -196,9 +196,10 @@ public final class ScoreCache {
         guard lookup.awaitingReply, let connection else { return }
         lookup.awaitingReply = false
         // Sent on a connection that has since broken (and maybe been replaced): its reply
-        // is gone. A failed lookup like any other: its keys are errors, the breaker hears.
+        // is gone. Its keys are errors; the breaker has heard of the break from the call
+        // that met it, and one break is one failure.
         guard connection.isConnected, connection.generation == lookup.generation else {
-            failed(lookup, because: "redis: connection lost before the reply")
+            counters.errors += lookup.remaining.count
             return
         }
         let start = ContinuousClock.now

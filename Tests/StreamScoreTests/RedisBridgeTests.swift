@@ -158,12 +158,18 @@ struct RedisBridgeTests {
         #expect(try redis.command(["PING"]) == .status("PONG"), "reconnected after the back-off")
 
         server.kill()
-        #expect(throws: RedisError.self) { try redis.command(["PING"]) }
+        #expect(throws: RedisError.self) { try redis.command(["PING"]) }  // the dropped connection
         do {
             _ = try redis.command(["PING"])
             Issue.record("a dead server answered")
         } catch {
-            guard case .backingOff = error else { Issue.record("expected a back-off, got \(error)"); return }
+            guard case .connect = error else { Issue.record("expected a reconnect at once, got \(error)"); return }
+        }
+        do {
+            _ = try redis.command(["PING"])
+            Issue.record("a dead server answered")
+        } catch {
+            guard case .backingOff = error else { Issue.record("expected a back-off after a failed connect, got \(error)"); return }
         }
         try server.start()
         let back = eventually(timeout: .seconds(10)) { (try? redis.command(["PING"])) == .status("PONG") }

@@ -242,6 +242,33 @@ struct ScoreCacheTests {
         #expect(transitions.states.first == .open && transitions.states.last == .closed, "\(transitions.states)")
     }
 
+    @Test("A connection Redis drops is reopened at once: one break is one failure, with two lookups out; the breaker stays closed and the next lookup hits")
+    func droppedConnection() throws {
+        let server = try RedisServer()
+        let transitions = Transitions()
+        let cache = ScoreCache(configuration: try Self.breakerConfiguration(server), model: "m@1", featureSpec: "s", onTransition: transitions.add)
+        cache.store([(Self.key("k"), 0.5)])
+        let keys = ScoreKeys([Self.key("k")])
+        var (first, second) = (ScoreCache.Lookup(), ScoreCache.Lookup())
+        var (found1, found2): ([Float?], [Float?]) = ([], [])
+        cache.beginLookup(keys, into: &found1, lookup: &first)
+        cache.finishLookup(keys, into: &found1, lookup: &first)
+        #expect(found1 == [0.5])
+        // Redis drops the connection (as a restart, an idle timeout or a proxy would),
+        // then two lookups go out on it: neither gets a reply.
+        let admin = RedisConnection(url: try RedisURL(parsing: server.url))
+        _ = try admin.command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
+        cache.beginLookup(keys, into: &found1, lookup: &first)
+        cache.beginLookup(keys, into: &found2, lookup: &second)
+        cache.finishLookup(keys, into: &found1, lookup: &first)
+        cache.finishLookup(keys, into: &found2, lookup: &second)
+        #expect(found1 == [nil] && found2 == [nil])
+        #expect(cache.counters.errors == 2, "both lookups' keys are errors")
+        #expect(cache.lookup([Self.key("k")]) == [0.5], "the next lookup reconnects at once and hits")
+        #expect(transitions.states.isEmpty, "one break, one failure: the breaker (two failures) stays closed: \(transitions.states)")
+        #expect(cache.breaker.state == .closed)
+    }
+
     @Test("Redis refusing commands is a failure: a full Redis (OOM) refuses writes, a forbidden MGET (NOPERM) fails lookups; each breaker opens with the reason and closes when Redis takes them again")
     func refusals() throws {
         let server = try RedisServer()
