@@ -26,6 +26,8 @@ public final class RedisConnection {
     private let resolver: HostResolver
     private var backoff: Duration
     private var retryAt: ContinuousClock.Instant?
+    /// The socket timeout in force (the connect's, during `AUTH` and `SELECT`).
+    private var timeout: Duration
 
     /// Round trips made (one per `pipeline` or `command` call that reached Redis).
     public private(set) var roundTrips = 0
@@ -52,6 +54,7 @@ public final class RedisConnection {
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
         self.backoff = initialBackoff
+        self.timeout = connectTimeout
     }
 
     deinit { close() }
@@ -88,9 +91,10 @@ public final class RedisConnection {
         } catch {
             close()
             failed()
+            if case .connect = error { throw error }
             throw .connect(error.description)
         }
-        redisSetTimeout(c, Self.timeval(commandTimeout))
+        setTimeout(c, commandTimeout)
         backoff = initialBackoff
         retryAt = nil
     }
@@ -177,7 +181,7 @@ public final class RedisConnection {
         guard remaining >= .milliseconds(1), let c = context else {
             throw .connect("timed out after \(connectTimeout.inMilliseconds) ms")
         }
-        redisSetTimeout(c, Self.timeval(min(remaining, commandTimeout)))
+        setTimeout(c, min(remaining, commandTimeout))
         return try pipeline([command])[0]
     }
 
@@ -192,10 +196,22 @@ public final class RedisConnection {
     /// Closes a context that hiredis reports broken (the next call reconnects; during the
     /// connect's handshake, `connect` schedules the back-off).
     private func broken(_ c: UnsafeMutablePointer<redisContext>) -> RedisError {
-        let why = Self.errorString(c)
+        var why = Self.errorString(c)
+        if c.pointee.err == REDIS_ERR_IO, why == Self.wouldBlock {  // the socket's timeout ran out
+            why = "no reply within \(timeout.inMilliseconds) ms"
+        }
         close()
         return .io(why)
     }
+
+    /// Every read and write on `c` waits at most `timeout` from now on.
+    private func setTimeout(_ c: UnsafeMutablePointer<redisContext>, _ timeout: Duration) {
+        redisSetTimeout(c, Self.timeval(timeout))
+        self.timeout = timeout
+    }
+
+    /// What a read or write that timed out reports (`EAGAIN`'s text).
+    private static let wouldBlock = String(cString: strerror(EAGAIN))
 
     private func failed() {
         retryAt = .now + backoff

@@ -151,7 +151,8 @@ struct RedisBridgeTests {
         let other = RedisConnection(url: url)
         _ = try other.command(["CLIENT", "PAUSE", "300"])
         let start = ContinuousClock.now
-        #expect(throws: RedisError.self) { try redis.command(["GET", "x"]) }
+        let timedOut = #expect(throws: RedisError.self) { try redis.command(["GET", "x"]) }
+        #expect(timedOut?.description == "redis: connection error: no reply within 50 ms")
         #expect(ContinuousClock.now - start < .milliseconds(250), "the timeout, not the pause, ends the call")
         #expect(!redis.isConnected)
         Thread.sleep(forTimeInterval: 0.4)
@@ -229,8 +230,9 @@ struct RedisBridgeTests {
         _ = try admin.command(["CLIENT", "PAUSE", "600"])
         let redis = RedisConnection(url: url, connectTimeout: .milliseconds(80), commandTimeout: .seconds(2))
         let start = ContinuousClock.now
-        #expect(throws: RedisError.self) { try redis.connect() }
+        let failed = #expect(throws: RedisError.self) { try redis.connect() }
         #expect(ContinuousClock.now - start < .milliseconds(400), "the connect's deadline ends the AUTH, not the command timeout")
+        #expect(failed?.description.hasPrefix("redis: cannot connect: redis: connection error: no reply within ") == true, "\(String(describing: failed))")
         #expect(!redis.isConnected)
     }
 
