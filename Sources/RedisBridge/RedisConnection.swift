@@ -26,6 +26,7 @@ public final class RedisConnection {
     private let resolver: HostResolver
     private var backoff: Duration
     private var retryAt: ContinuousClock.Instant?
+    private var lastConnectFailure = ""
     /// The socket timeout in force (the connect's, during `AUTH` and `SELECT`).
     private var timeout: Duration
 
@@ -67,14 +68,14 @@ public final class RedisConnection {
         guard context == nil else { return }
         _ = Self.brokenPipesIgnored
         if let retryAt, ContinuousClock.now < retryAt {
-            throw .backingOff(retryInSeconds: (retryAt - ContinuousClock.now).inSeconds)
+            throw .backingOff(retryInSeconds: (retryAt - ContinuousClock.now).inSeconds, cause: lastConnectFailure)
         }
         let deadline = ContinuousClock.now + connectTimeout
         let c: UnsafeMutablePointer<redisContext>
         do throws(RedisError) {
             c = try open(by: deadline)
         } catch {
-            failed()
+            failed(error)
             throw error
         }
         redisEnableKeepAlive(c)
@@ -90,9 +91,9 @@ public final class RedisConnection {
             }
         } catch {
             close()
-            failed()
-            if case .connect = error { throw error }
-            throw .connect(error.description)
+            let failure: RedisError = if case .connect = error { error } else { .connect(error.description) }
+            failed(failure)
+            throw failure
         }
         setTimeout(c, commandTimeout)
         backoff = initialBackoff
@@ -213,7 +214,9 @@ public final class RedisConnection {
     /// What a read or write that timed out reports (`EAGAIN`'s text).
     private static let wouldBlock = String(cString: strerror(EAGAIN))
 
-    private func failed() {
+    /// A connect failed: the next waits for the back-off.
+    private func failed(_ error: RedisError) {
+        lastConnectFailure = error.description
         retryAt = .now + backoff
         backoff = min(backoff * 2, maximumBackoff)
     }

@@ -7,15 +7,17 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(String)
     /// Redis answered with an error (`AUTH` refused, a wrong-typed key, …).
     case server(String)
-    /// Not connected: a reconnect is waiting for its back-off to pass.
-    case backingOff(retryInSeconds: Double)
+    /// Not connected: a reconnect is waiting for its back-off to pass. `cause`: why the
+    /// last connect failed (a `.connect` error's description).
+    case backingOff(retryInSeconds: Double, cause: String)
 
     public var description: String {
         switch self {
         case .connect(let why): "redis: cannot connect: \(why)"
         case .io(let why): "redis: connection error: \(why)"
         case .server(let why): "redis: \(why)"
-        case .backingOff(let seconds): "redis: not connected; next attempt in \(seconds) s"
+        case .backingOff(let seconds, let cause):
+            "redis: not connected, next attempt in \(Int((seconds * 1_000).rounded(.up))) ms; the last one failed: \(cause)"
         }
     }
 }

@@ -171,6 +171,7 @@ struct RedisBridgeTests {
             Issue.record("a dead server answered")
         } catch {
             guard case .backingOff = error else { Issue.record("expected a back-off after a failed connect, got \(error)"); return }
+            #expect(error.description.contains("; the last one failed: redis: cannot connect: 127.0.0.1:\(server.port): Connection refused"), "\(error)")
         }
         try server.start()
         let back = eventually(timeout: .seconds(10)) { (try? redis.command(["PING"])) == .status("PONG") }
