@@ -9,12 +9,13 @@ import Glibc
 /// Connects lazily. A connect has `connectTimeout` in all: resolving the host name (off
 /// this thread: `HostResolver`), the TCP connect, `AUTH` and `SELECT` (as the URL asks)
 /// share that one deadline. Every read and write after it has `commandTimeout`.
-/// A connection error closes the context, and the
-/// next command reconnects at once: a connection Redis or the network dropped (a
-/// restart, `CLIENT KILL`, an idle timeout, a proxy's reset) costs one failed call. A
-/// connect that fails is retried only after the back-off (doubling from `initialBackoff`
-/// to `maximumBackoff`, reset by a successful connect), so a dead Redis costs a thrown
-/// `backingOff` per call, not a connect timeout per call.
+/// A connection error closes the context. When
+/// the other side closed it (a restart, `CLIENT KILL`, an idle timeout, a proxy's reset),
+/// the next command reconnects at once: one failed call. After a connect that fails, or
+/// a reply that timed out (a Redis too slow or hung), the next connect waits for the
+/// back-off (doubling from `initialBackoff` to `maximumBackoff`, reset by a successful
+/// connect), so a dead or hung Redis costs a thrown `backingOff` per call, not a timeout
+/// per call.
 public final class RedisConnection {
     public let url: RedisURL
     public let connectTimeout: Duration
@@ -26,7 +27,9 @@ public final class RedisConnection {
     private let resolver: HostResolver
     private var backoff: Duration
     private var retryAt: ContinuousClock.Instant?
-    private var lastConnectFailure = ""
+    private var backOffCause = ""
+    /// Inside `connect`'s `AUTH` and `SELECT`.
+    private var handshaking = false
     /// The socket timeout in force (the connect's, during `AUTH` and `SELECT`).
     private var timeout: Duration
 
@@ -68,7 +71,7 @@ public final class RedisConnection {
         guard context == nil else { return }
         _ = Self.brokenPipesIgnored
         if let retryAt, ContinuousClock.now < retryAt {
-            throw .backingOff(retryInSeconds: (retryAt - ContinuousClock.now).inSeconds, cause: lastConnectFailure)
+            throw .backingOff(retryInSeconds: (retryAt - ContinuousClock.now).inSeconds, cause: backOffCause)
         }
         let deadline = ContinuousClock.now + connectTimeout
         let c: UnsafeMutablePointer<redisContext>
@@ -81,6 +84,8 @@ public final class RedisConnection {
         redisEnableKeepAlive(c)
         context = c
         generation += 1
+        handshaking = true
+        defer { handshaking = false }
         do throws(RedisError) {
             if let password = url.password {
                 let auth = url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]
@@ -194,15 +199,16 @@ public final class RedisConnection {
         guard status == REDIS_OK else { throw broken(c) }
     }
 
-    /// Closes a context that hiredis reports broken (the next call reconnects; during the
-    /// connect's handshake, `connect` schedules the back-off).
+    /// Closes a context that hiredis reports broken. A closed connection is reopened by the
+    /// next call; after a timeout, the next connect waits for the back-off.
     private func broken(_ c: UnsafeMutablePointer<redisContext>) -> RedisError {
-        var why = Self.errorString(c)
-        if c.pointee.err == REDIS_ERR_IO, why == Self.wouldBlock {  // the socket's timeout ran out
-            why = "no reply within \(timeout.inMilliseconds) ms"
-        }
+        let why = Self.errorString(c)
+        let timedOut = c.pointee.err == REDIS_ERR_IO && why == Self.wouldBlock
         close()
-        return .io(why)
+        guard timedOut else { return .io(why) }
+        let error = RedisError.io("no reply within \(timeout.inMilliseconds) ms")
+        if !handshaking { failed(error) }  // (`connect` backs off for its handshake itself)
+        return error
     }
 
     /// Every read and write on `c` waits at most `timeout` from now on.
@@ -214,9 +220,9 @@ public final class RedisConnection {
     /// What a read or write that timed out reports (`EAGAIN`'s text).
     private static let wouldBlock = String(cString: strerror(EAGAIN))
 
-    /// A connect failed: the next waits for the back-off.
+    /// A connect failed, or a reply timed out: the next connect waits for the back-off.
     private func failed(_ error: RedisError) {
-        lastConnectFailure = error.description
+        backOffCause = error.description
         retryAt = .now + backoff
         backoff = min(backoff * 2, maximumBackoff)
     }

@@ -7,8 +7,8 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(String)
     /// Redis answered with an error (`AUTH` refused, a wrong-typed key, …).
     case server(String)
-    /// Not connected: a reconnect is waiting for its back-off to pass. `cause`: why the
-    /// last connect failed (a `.connect` error's description).
+    /// Not connected: a reconnect is waiting for its back-off to pass. `cause`: what
+    /// started it (a failed connect, or a reply that timed out), as its error describes it.
     case backingOff(retryInSeconds: Double, cause: String)
 
     public var description: String {
@@ -17,7 +17,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .io(let why): "redis: connection error: \(why)"
         case .server(let why): "redis: \(why)"
         case .backingOff(let seconds, let cause):
-            "redis: not connected, next attempt in \(Int((seconds * 1_000).rounded(.up))) ms; the last one failed: \(cause)"
+            "redis: not connected (\(cause)); next attempt in \(Int((seconds * 1_000).rounded(.up))) ms"
         }
     }
 }
