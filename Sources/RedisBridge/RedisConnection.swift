@@ -9,13 +9,13 @@ import Glibc
 /// Connects lazily. A connect has `connectTimeout` in all: resolving the host name (off
 /// this thread: `HostResolver`), the TCP connect, `AUTH` and `SELECT` (as the URL asks)
 /// share that one deadline. Every read and write after it has `commandTimeout`.
-/// A connection error closes the context. When
-/// the other side closed it (a restart, `CLIENT KILL`, an idle timeout, a proxy's reset),
-/// the next command reconnects at once: one failed call. After a connect that fails, or
-/// a reply that timed out (a Redis too slow or hung), the next connect waits for the
-/// back-off (doubling from `initialBackoff` to `maximumBackoff`, reset by a successful
-/// connect), so a dead or hung Redis costs a thrown `backingOff` per call, not a timeout
-/// per call.
+///
+/// A connection error closes the context. When the other side closed it (a restart,
+/// `CLIENT KILL`, an idle timeout, a proxy's reset), the next command reconnects at once:
+/// one failed call. After a connect that fails, or a reply that timed out (a Redis too
+/// slow or hung), the next connect waits for the back-off (doubling from `initialBackoff`
+/// to `maximumBackoff`, reset by a successful connect), so a dead or hung Redis costs a
+/// thrown `backingOff` per call, not a timeout per call.
 public final class RedisConnection {
     public let url: RedisURL
     public let connectTimeout: Duration
