@@ -139,6 +139,7 @@ public final class ScoringPipeline: Sendable {
             "model": "\(model.identity)", "workers": "\(configuration.workers)",
             "cache": "\(configuration.cache.map { "\($0.mode.rawValue): in-process tier" + ($0.redis.map { ", then Redis at \($0)" } ?? " alone") } ?? "off")",
         ])
+        if let cache = configuration.cache, !configuration.passthrough { CacheProbe.start(configuration: cache, logger: logger) }
     }
 
     /// Begins a graceful stop: stop fetching, finish in-flight records, flush, commit.

@@ -228,4 +228,42 @@ struct PipelineCacheTests {
         #expect(outputs.count == 3_000, "no record lost")
         #expect(Set(outputs.map { $0.source!.offset }).count == 3_000)
     }
+
+    @Test("At start-up the log says whether Redis answers, which Redis it is, and whether it suits a cache (a full noeviction Redis refuses writes); a Redis that does not answer is named with the reason")
+    func startupProbe() throws {
+        let server = try RedisServer()
+        let admin = RedisConnection(url: try RedisURL(parsing: server.url))
+        _ = try admin.command(["CONFIG", "SET", "maxmemory", "64mb"])
+        let setup = try PipelineTests.Setup(partitions: 1)
+        let model = try ModelLoader.load(path: PipelineTests.modelPath)
+        func startupLog(redis: String) throws -> CapturedLogs {
+            let logs = CapturedLogs()
+            let pipeline = try setup.pipeline(model: model, logger: logs.logger()) { c in c.cache = try? Self.cacheConfiguration(redis) }
+            try pipeline.start()
+            _ = eventually(timeout: .seconds(10)) { logs.first("score cache: Redis") != nil && logs.first("pipeline started") != nil }
+            pipeline.requestStop()
+            _ = pipeline.waitForOutcome(until: .now + .seconds(30))
+            return logs
+        }
+
+        let live = try startupLog(redis: server.url)
+        let answers = try #require(live.first("score cache: Redis answers"))
+        #expect(answers.level == .info)
+        #expect(answers.metadata["version"]?.first?.isNumber == true, "\(answers.metadata)")
+        #expect(answers.metadata["maxmemory"] == "\(64 << 20)" && answers.metadata["maxmemory_policy"] == "noeviction")
+        let advice = try #require(live.first("score cache: Redis has maxmemory"), "a full noeviction Redis refuses writes: the log says so")
+        #expect(advice.level == .warning && advice.message.contains("allkeys-lru"))
+
+        _ = try admin.command(["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"])
+        let suited = try startupLog(redis: server.url)
+        #expect(suited.first("score cache: Redis answers") != nil)
+        #expect(suited.first("score cache: Redis has maxmemory") == nil, "no advice for a Redis that evicts")
+
+        let deadPort = try RedisServer.freePort()
+        let dead = try startupLog(redis: "redis://:s3cret@127.0.0.1:\(deadPort)")
+        let silent = try #require(dead.first("score cache: Redis does not answer"))
+        #expect(silent.level == .warning)
+        #expect(silent.metadata["reason"]?.contains("127.0.0.1:\(deadPort): Connection refused") == true, "\(silent.metadata)")
+        #expect(silent.metadata["redis"] == "redis://:***@127.0.0.1:\(deadPort)/0", "the password is hidden")
+    }
 }

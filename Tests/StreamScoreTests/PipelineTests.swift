@@ -45,10 +45,10 @@ struct PipelineTests {
             return c
         }
 
-        func pipeline(model: any Model, _ tweak: (inout PipelineConfiguration) -> Void = { _ in }) throws -> ScoringPipeline {
-            var logger = Logger(label: "test")
-            logger.logLevel = .warning
-            return try ScoringPipeline(configuration: configuration(tweak), model: model, logger: logger)
+        func pipeline(model: any Model, logger: Logger? = nil, _ tweak: (inout PipelineConfiguration) -> Void = { _ in }) throws -> ScoringPipeline {
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .warning
+            return try ScoringPipeline(configuration: configuration(tweak), model: model, logger: logger ?? quiet)
         }
     }
 

@@ -241,6 +241,24 @@ struct RedisBridgeTests {
         #expect(!redis.isConnected)
     }
 
+    @Test("INFO tells the version and the memory settings; a memory limit with noeviction gets advice; an INFO that ACLs refuse still means Redis answers")
+    func serverInfo() throws {
+        let server = try RedisServer()
+        let redis = RedisConnection(url: try RedisURL(parsing: server.url))
+        let plain = try RedisServerInfo.fetch(redis)
+        #expect(plain.version?.split(separator: ".").count == 3, "\(String(describing: plain.version))")
+        #expect(plain.maxMemory == 0 && plain.evictionPolicy == "noeviction" && plain.advice == nil, "no limit: nothing to refuse")
+        _ = try redis.command(["CONFIG", "SET", "maxmemory", "10mb"])
+        let limited = try RedisServerInfo.fetch(redis)
+        #expect(limited.maxMemory == 10 << 20)
+        #expect(limited.advice?.contains("maxmemory 10 MiB and maxmemory-policy noeviction") == true, "\(String(describing: limited.advice))")
+        _ = try redis.command(["CONFIG", "SET", "maxmemory-policy", "volatile-lru"])
+        #expect(try RedisServerInfo.fetch(redis).advice == nil)
+        _ = try redis.command(["ACL", "SETUSER", "default", "-info"])
+        let refused = try RedisServerInfo.fetch(RedisConnection(url: try RedisURL(parsing: server.url)))
+        #expect(refused.version == nil && refused.advice == nil)
+    }
+
     /// The host names a resolver was asked for.
     final class Asked: @unchecked Sendable {
         private let lock = NSLock()
