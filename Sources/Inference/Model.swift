@@ -19,6 +19,11 @@ public protocol Model: Sendable {
     var inputNames: [String]? { get }
     /// Kind, shape and memory, for `streamscore model inspect`.
     var summary: ModelSummary { get }
+    /// A hash of the bytes the model was loaded from (`ModelLoader` sets it; nil for a
+    /// model built in code). The score cache keys on it beside `name@version`, because a
+    /// native file's version is whatever its writer put there: a model retrained and
+    /// written under the same version must still never read the old one's scores.
+    var contentHash: String? { get set }
 
     /// Scores `rowCount` rows of `rows` into the first `rowCount * outputCount` elements of
     /// `scores`, row-major (`outputCount` per row).

@@ -9,7 +9,7 @@ import Dispatch
 /// hand-off. The threads are Dispatch's global pool (`concurrentPerform`), which the
 /// calling thread joins for the first slice.
 public struct ParallelModel: Model {
-    public let base: any Model
+    public private(set) var base: any Model
     public let threads: Int
     public let minimumRowsPerThread: Int
 
@@ -23,6 +23,10 @@ public struct ParallelModel: Model {
 
     public var name: String { base.name }
     public var version: String { base.version }
+    public var contentHash: String? {
+        get { base.contentHash }
+        set { base.contentHash = newValue }
+    }
     public var inputCount: Int { base.inputCount }
     public var inputNames: [String]? { base.inputNames }
     public var outputCount: Int { base.outputCount }

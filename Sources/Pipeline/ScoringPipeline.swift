@@ -120,7 +120,7 @@ public final class ScoringPipeline: Sendable {
         var cacheWriter: NamedThread?
         if let cache = configuration.cache, let writeback {
             cacheWriter = CacheWriter.start(
-                configuration: cache, model: model.identity, featureSpec: CacheKey.specHash(configuration.features),
+                configuration: cache, model: model.identity, featureSpec: CacheKey.namespaceHash(spec: configuration.features, model: model),
                 writeback: writeback, tracker: self.tracker, stats: stats, logger: logger)
         }
         let pollLoop = self.pollLoop

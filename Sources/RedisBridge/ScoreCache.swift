@@ -1,8 +1,9 @@
 /// Scores already computed, looked up by key: an in-process LRU tier in front of Redis.
 ///
 /// One instance per thread that scores (it owns its Redis connection). Keys are namespaced
-/// `{prefix}:{model name}@{version}:{feature-spec hash}:{key}`, so a new model version or
-/// feature spec never reads an old entry. A lookup serves what it can from the local tier
+/// `{prefix}:{model name}@{version}:{hash}:{key}`, the hash being of the model file and the
+/// feature spec, so a new model version, model file or feature spec never reads an old
+/// entry. A lookup serves what it can from the local tier
 /// and asks Redis for the rest with one `MGET`; a store writes the local tier and Redis
 /// with one pipelined `SET … PX ttl`. Redis failures never fail a call: they count as
 /// errors, feed the circuit breaker, and the keys are simply misses (or not written). A
@@ -100,7 +101,8 @@ public final class ScoreCache {
 
     /// - Parameters:
     ///   - model: `name@version`.
-    ///   - featureSpec: a hash of the feature spec (any stable text).
+    ///   - featureSpec: a hash of what else decides a score: the model file and the feature
+    ///     spec (any stable text; the pipeline's is `CacheKey.namespaceHash`).
     ///   - onTransition: called once per breaker state change (to log it), with the reason
     ///     of the last failure when the breaker opens.
     public init(

@@ -1,8 +1,10 @@
 import Features
+import Foundation
+import Inference
 @testable import Pipeline
 import Testing
 
-/// The feature spec's part of the score cache's Redis keys.
+/// The hash in the score cache's Redis keys, after `name@version`.
 @Suite("Score cache keys")
 struct CacheKeyTests {
     static func spec(keyFields: [String] = ["card_id", "amount"], mean: Double = 50) -> FeatureSpec {
@@ -14,19 +16,45 @@ struct CacheKeyTests {
         return spec
     }
 
+    static let model = LogisticRegression(name: "m", version: "1", inputNames: nil, weights: [1, 2, 3, 4, 5, 6, 7, 8, 9], bias: 0)
+
     @Test("A spec that keys on other fields, or decodes rows otherwise, gets a namespace of its own; one that differs only in limits or its id field shares it")
-    func specHash() {
-        let base = CacheKey.specHash(Self.spec())
-        #expect(base == CacheKey.specHash(Self.spec()), "the same spec, the same namespace")
+    func spec() {
+        func hash(_ spec: FeatureSpec) -> String { CacheKey.namespaceHash(spec: spec, model: Self.model) }
+        let base = hash(Self.spec())
+        #expect(base == hash(Self.spec()), "the same spec, the same namespace")
         #expect(base.count == 16)
-        #expect(CacheKey.specHash(Self.spec(keyFields: ["account_id", "amount"])) != base, "card 42 is not account 42")
-        #expect(CacheKey.specHash(Self.spec(keyFields: ["amount", "card_id"])) != base)
-        #expect(CacheKey.specHash(Self.spec(keyFields: [])) != base, "keys hashed from the row are another kind of key")
-        #expect(CacheKey.specHash(Self.spec(mean: 51)) != base, "another transform, another row")
+        #expect(hash(Self.spec(keyFields: ["account_id", "amount"])) != base, "card 42 is not account 42")
+        #expect(hash(Self.spec(keyFields: ["amount", "card_id"])) != base)
+        #expect(hash(Self.spec(keyFields: [])) != base, "keys hashed from the row are another kind of key")
+        #expect(hash(Self.spec(mean: 51)) != base, "another transform, another row")
         var limits = Self.spec()
         limits.maxEventBytes = 4_096
         limits.maxDepth = 8
         limits.idField = "event_id"
-        #expect(CacheKey.specHash(limits) == base, "limits and the id field do not change a score")
+        #expect(hash(limits) == base, "limits and the id field do not change a score")
+    }
+
+    @Test("A model file retrained under the same name and version gets a namespace of its own; the same file, loaded again or spread over threads, the same")
+    func modelContent() throws {
+        let path = packageRoot.appendingPathComponent("Models/bench/fraud-mlp.json").path
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        var root = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
+        var layers = try #require(root["layers"] as? [[String: Any]])
+        var biases = try #require(layers[0]["bias"] as? [Double])
+        biases[0] += 0.25  // retrained: one parameter moved; name and version as before
+        layers[0]["bias"] = biases
+        root["layers"] = layers
+        let retrained = try JSONSerialization.data(withJSONObject: root)
+
+        let first = try ModelLoader.load(data: original), again = try ModelLoader.load(data: original)
+        let second = try ModelLoader.load(data: retrained)
+        #expect(first.identity == second.identity, "\(first.identity) and \(second.identity): the writer kept the version")
+        #expect(first.contentHash != nil && first.contentHash != second.contentHash)
+        let spec = FeatureSpec.numbers((0..<first.inputCount).map { "x\($0)" })
+        func hash(_ model: any Model) -> String { CacheKey.namespaceHash(spec: spec, model: model) }
+        #expect(hash(first) != hash(second), "the retrained model never reads the old one's scores")
+        #expect(hash(first) == hash(again))
+        #expect(hash(first) == hash(ParallelModel(first, threads: 2)))
     }
 }

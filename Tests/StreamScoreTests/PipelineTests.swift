@@ -313,6 +313,10 @@ final class InstrumentedModel: Model {
 
     var name: String { inner.name }
     var version: String { inner.version }
+    var contentHash: String? {
+        get { inner.contentHash }
+        set {}  // (the inner model's, as loaded)
+    }
     var inputCount: Int { inner.inputCount }
     var inputNames: [String]? { inner.inputNames }
     var summary: ModelSummary { inner.summary }

@@ -31,6 +31,13 @@ public enum ModelLoader {
     /// Parses model bytes. `name` names XGBoost and LightGBM models (default: the format).
     /// - Throws: `ModelError` naming the field and the reason.
     public static func load(data: Data, format: Format = .auto, name: String? = nil) throws(ModelError) -> any Model {
+        let hash = contentHash(data)
+        var model = try parse(data: data, format: format, name: name, hash: hash)
+        model.contentHash = hash
+        return model
+    }
+
+    private static func parse(data: Data, format: Format, name: String?, hash: String) throws(ModelError) -> any Model {
         let firstByte = data.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
         let resolved: Format
         switch format {
@@ -44,7 +51,7 @@ public enum ModelLoader {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw .invalidField("(file)", reason: "not UTF-8 text: neither JSON nor a LightGBM text model")
             }
-            return try LightGBMLoader.load(text, name: name, version: contentHash(data))
+            return try LightGBMLoader.load(text, name: name, version: hash)
         }
         let object: Any
         do {
@@ -54,7 +61,7 @@ public enum ModelLoader {
         }
         guard let root = object as? [String: Any] else { throw .invalidJSON(reason: "top level is not an object") }
         if format == .xgboost || (format == .auto && root["learner"] != nil) {
-            return try XGBoostLoader.load(root, name: name, version: contentHash(data))
+            return try XGBoostLoader.load(root, name: name, version: hash)
         }
         if format == .auto && root["format_version"] == nil {
             throw .missingField("format_version (not a native model; XGBoost JSON has a 'learner' object)")

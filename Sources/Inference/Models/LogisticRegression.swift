@@ -7,6 +7,7 @@ import RealModule
 public struct LogisticRegression: Model {
     public let name: String
     public let version: String
+    public var contentHash: String?
     public let inputNames: [String]?
     public let weights: [Float]
     public let bias: Float

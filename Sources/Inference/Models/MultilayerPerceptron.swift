@@ -9,6 +9,7 @@
 public struct MultilayerPerceptron: Model {
     public let name: String
     public let version: String
+    public var contentHash: String?
     public let inputNames: [String]?
     public let outputNames: [String]?
     public let layers: [DenseLayer]

@@ -45,6 +45,7 @@ public struct TreeEnsemble: Model {
 
     public let name: String
     public let version: String
+    public var contentHash: String?
     public let inputNames: [String]?
     public let inputCount: Int
     public let baseMargin: Float

@@ -68,7 +68,7 @@ struct Batcher {
         if let cache = configuration.cache, cache.mode != .bypass, !configuration.passthrough {
             if model.outputCount == 1 {
                 cachedScoring = CachedScoring(
-                    configuration: cache, model: model.identity, featureSpec: CacheKey.specHash(configuration.features),
+                    configuration: cache, model: model.identity, featureSpec: CacheKey.namespaceHash(spec: configuration.features, model: model),
                     writeback: writeback, stats: stats, logger: logger)
             } else {
                 logger.warning("score cache off: it holds one score per key, and this model is multi-class")

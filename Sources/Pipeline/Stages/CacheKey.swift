@@ -1,7 +1,9 @@
 import Features
+import Inference
 
 /// Score-cache keys that are not event fields: hashes of the feature row, and of the
-/// feature spec (part of every key's namespace, so a new spec never reads old entries).
+/// model and feature spec (part of every key's namespace, so a new model file or spec
+/// never reads old entries).
 enum CacheKey {
     /// FNV-1a (64-bit) over bytes, as 16 hex digits.
     static func appendHash(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
@@ -18,16 +20,16 @@ enum CacheKey {
         appendHash(UnsafeRawBufferPointer(row), to: &out)
     }
 
-    /// The feature spec's part of every Redis key: a hash of what decides a row and what a
-    /// key means (the event format, the inputs with all their transforms, the key fields),
-    /// so a worker whose spec differs in any of them never reads another's scores, and one
-    /// that differs only in limits (event size, depth) or its id field shares them. Two
-    /// specs that key on different fields must not share: `card_id` "42" is not `account`
-    /// "42". Reflection describes every property of an input, so one added to `Input` is
-    /// covered without a change here; a field added to `FeatureSpec` itself must be weighed
-    /// here.
-    static func specHash(_ spec: FeatureSpec) -> String {
-        hash(describing: (format: spec.format, inputs: spec.inputs, keyFields: spec.keyFields))
+    /// The hash in every Redis key, after `name@version`: of what decides a score and what
+    /// a key means. The model's content (`Model.contentHash`: a native file's version is
+    /// whatever its writer put there, so a model retrained under the same version must
+    /// still not read the old one's scores), the event format, the inputs with all their
+    /// transforms, and the key fields (`card_id` "42" is not `account` "42"). Limits (event
+    /// size, depth) and the id field change no score and do not split the cache.
+    /// Reflection describes every property of an input, so one added to `Input` is covered
+    /// without a change here; a field added to `FeatureSpec` itself must be weighed here.
+    static func namespaceHash(spec: FeatureSpec, model: any Model) -> String {
+        hash(describing: (model: model.contentHash, format: spec.format, inputs: spec.inputs, keyFields: spec.keyFields))
     }
 
     /// A stable text hash of a value's full description.
