@@ -3,6 +3,8 @@
 public struct RedisServerInfo: Sendable, Equatable {
     /// `redis_version` (nil when `INFO` is refused, as an ACL may do).
     public var version: String?
+    /// Why Redis refused the `INFO` (`NOAUTH`, `NOPERM`, …), if it did.
+    public var refusal: String?
     /// `maxmemory` in bytes; 0: no limit.
     public var maxMemory: Int?
     /// `maxmemory_policy`: what Redis does when full.
@@ -20,6 +22,7 @@ public struct RedisServerInfo: Sendable, Equatable {
         let start = ContinuousClock.now
         let reply = try connection.command(["INFO"])
         var info = RedisServerInfo(version: nil, maxMemory: nil, evictionPolicy: nil, roundTrip: ContinuousClock.now - start)
+        if case .error(let why) = reply { info.refusal = why }
         guard case .string(let text) = reply else { return info }
         for line in String(decoding: text, as: UTF8.self).split(whereSeparator: \.isNewline) {
             guard let colon = line.firstIndex(of: ":") else { continue }

@@ -240,7 +240,11 @@ struct PipelineCacheTests {
             let logs = CapturedLogs()
             let pipeline = try setup.pipeline(model: model, logger: logs.logger()) { c in c.cache = try? Self.cacheConfiguration(redis) }
             try pipeline.start()
-            _ = eventually(timeout: .seconds(10)) { logs.first("score cache: Redis") != nil && logs.first("pipeline started") != nil }
+            // The probe's last word: "answers" (after its warnings), or "does not answer".
+            _ = eventually(timeout: .seconds(10)) {
+                (logs.first("score cache: Redis answers") ?? logs.first("score cache: Redis does not answer")) != nil
+                    && logs.first("pipeline started") != nil
+            }
             pipeline.requestStop()
             _ = pipeline.waitForOutcome(until: .now + .seconds(30))
             return logs
@@ -248,7 +252,7 @@ struct PipelineCacheTests {
 
         let live = try startupLog(redis: server.url)
         let answers = try #require(live.first("score cache: Redis answers"))
-        #expect(answers.level == .info)
+        #expect(answers.level == .info && answers.metadata["lookups"] == "ok" && answers.metadata["writes"] == "ok")
         #expect(answers.metadata["version"]?.first?.isNumber == true, "\(answers.metadata)")
         #expect(answers.metadata["maxmemory"] == "\(64 << 20)" && answers.metadata["maxmemory_policy"] == "noeviction")
         let advice = try #require(live.first("score cache: Redis has maxmemory"), "a full noeviction Redis refuses writes: the log says so")
@@ -259,7 +263,25 @@ struct PipelineCacheTests {
         #expect(suited.first("score cache: Redis answers") != nil)
         #expect(suited.first("score cache: Redis has maxmemory") == nil, "no advice for a Redis that evicts")
 
+        #expect(suited.first("score cache: Redis refuses") == nil)
+
+        // Pointed at a replica: lookups work, writes are refused (READONLY).
         let deadPort = try RedisServer.freePort()
+        _ = try admin.command(["REPLICAOF", "127.0.0.1", "\(deadPort)"])
+        let replica = try startupLog(redis: server.url)
+        _ = try admin.command(["REPLICAOF", "NO", "ONE"])
+        let refusesWrites = try #require(replica.first("score cache: Redis refuses writes (SET)"))
+        #expect(refusesWrites.level == .warning && refusesWrites.metadata["reason"]?.hasPrefix("READONLY") == true, "\(refusesWrites.metadata)")
+        #expect(replica.first("score cache: Redis answers")?.metadata["writes"] == "refused")
+        #expect(replica.first("score cache: Redis refuses lookups") == nil, "a replica serves lookups")
+
+        // No password where one is needed: both refused (NOAUTH).
+        let guarded = try RedisServer(password: "s3cret")
+        let noPassword = try startupLog(redis: "redis://127.0.0.1:\(guarded.port)")
+        #expect(noPassword.first("score cache: Redis refuses lookups (MGET)")?.metadata["reason"]?.hasPrefix("NOAUTH") == true)
+        #expect(noPassword.first("score cache: Redis refuses writes (SET)")?.metadata["reason"]?.hasPrefix("NOAUTH") == true)
+        #expect(noPassword.first("score cache: Redis answers")?.metadata["version"]?.hasPrefix("unknown (INFO refused: NOAUTH") == true)
+
         let dead = try startupLog(redis: "redis://:s3cret@127.0.0.1:\(deadPort)")
         let silent = try #require(dead.first("score cache: Redis does not answer"))
         #expect(silent.level == .warning)

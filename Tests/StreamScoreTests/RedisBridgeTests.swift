@@ -257,6 +257,7 @@ struct RedisBridgeTests {
         _ = try redis.command(["ACL", "SETUSER", "default", "-info"])
         let refused = try RedisServerInfo.fetch(RedisConnection(url: try RedisURL(parsing: server.url)))
         #expect(refused.version == nil && refused.advice == nil)
+        #expect(refused.refusal?.hasPrefix("NOPERM") == true, "\(String(describing: refused.refusal))")
     }
 
     /// The host names a resolver was asked for.

@@ -3,7 +3,8 @@ import RedisBridge
 
 /// At start-up, on a thread of its own (a Redis that does not answer must not hold up the
 /// start): says in the log whether the score cache's Redis answers, which Redis it is,
-/// and whether its memory settings suit a cache. Without it, a wrong address or password
+/// whether its memory settings suit a cache, and whether it takes the cache's `MGET` and
+/// `SET` (a 10-second key `{prefix}:probe`). Without it, a wrong address or password
 /// shows only when the first events arrive, as the breaker opens.
 enum CacheProbe {
     /// How long the probe waits for Redis (at least; `cache.timeout_ms` if longer). It
@@ -15,22 +16,42 @@ enum CacheProbe {
     static func start(configuration: ScoreCache.Configuration, logger: Logger) -> NamedThread? {
         guard let url = configuration.redis, configuration.mode != .bypass else { return nil }
         let wait = max(timeout, configuration.timeout)
-        return NamedThread("streamscore.cache.probe") { run(url: url, timeout: wait, logger: logger) }
+        return NamedThread("streamscore.cache.probe") { run(configuration: configuration, url: url, timeout: wait, logger: logger) }
     }
 
-    static func run(url: RedisURL, timeout: Duration, logger: Logger) {
+    static func run(configuration: ScoreCache.Configuration, url: RedisURL, timeout: Duration, logger: Logger) {
         let connection = RedisConnection(url: url, connectTimeout: timeout, commandTimeout: timeout)
         defer { connection.close() }
         do throws(RedisError) {
             let info = try RedisServerInfo.fetch(connection)
-            logger.info("score cache: Redis answers", metadata: [
-                "redis": "\(url)", "version": "\(info.version ?? "unknown (INFO refused)")",
-                "round_trip_ms": "\((info.roundTrip.inSeconds * 1_000 * 10).rounded() / 10)",
-                "maxmemory": "\(info.maxMemory.map(String.init) ?? "unknown")", "maxmemory_policy": "\(info.evictionPolicy ?? "unknown")",
-            ])
             if let advice = info.advice {
                 logger.warning("score cache: \(advice)", metadata: ["redis": "\(url)"])
             }
+            // The cache's own commands, on a key of its own prefix (an ACL that limits keys
+            // judges it as it will the cache's): a replica refuses the SET (READONLY), a
+            // missing password both (NOAUTH), an ACL either (NOPERM).
+            let probeKey = "\(configuration.prefix):probe"
+            var lookups = "not used", writes = "not used"
+            if configuration.mode == .readWrite || configuration.mode == .readOnly {
+                lookups = "ok"
+                if case .error(let why) = try connection.command(["MGET", probeKey]) {
+                    lookups = "refused"
+                    logger.warning("score cache: Redis refuses lookups (MGET); batches score without it", metadata: ["redis": "\(url)", "reason": "\(why)"])
+                }
+            }
+            if configuration.mode == .readWrite || configuration.mode == .writeOnly {
+                writes = "ok"
+                if case .error(let why) = try connection.command(["SET", probeKey, "0", "PX", "10000"]) {
+                    writes = "refused"
+                    logger.warning("score cache: Redis refuses writes (SET); new scores will not be cached", metadata: ["redis": "\(url)", "reason": "\(why)"])
+                }
+            }
+            logger.info("score cache: Redis answers", metadata: [
+                "redis": "\(url)", "version": "\(info.version ?? "unknown (INFO refused: \(info.refusal ?? "no version in the reply"))")",
+                "round_trip_ms": "\((info.roundTrip.inSeconds * 1_000 * 10).rounded() / 10)",
+                "maxmemory": "\(info.maxMemory.map(String.init) ?? "unknown")", "maxmemory_policy": "\(info.evictionPolicy ?? "unknown")",
+                "lookups": "\(lookups)", "writes": "\(writes)",
+            ])
         } catch {
             logger.warning(
                 "score cache: Redis does not answer at start-up; batches score without it until it does",
