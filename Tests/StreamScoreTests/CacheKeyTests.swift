@@ -57,4 +57,21 @@ struct CacheKeyTests {
         #expect(hash(first) == hash(again))
         #expect(hash(first) == hash(ParallelModel(first, threads: 2)))
     }
+
+    @Test("A row's key is 128 bits of two hashes: the same row, the same key; a row one bit apart, another")
+    func rowKey() {
+        func key(_ row: [Float]) -> String {
+            var out: [UInt8] = []
+            row.withUnsafeBufferPointer { CacheKey.appendRowHash($0, to: &out) }
+            return String(decoding: out, as: UTF8.self)
+        }
+        let row: [Float] = [12.5, 3, 0, 1, .nan]
+        #expect(key(row) == key(row))
+        #expect(key(row).count == 32 && key(row).allSatisfy(\.isHexDigit))
+        var flipped = row
+        flipped[2] = Float(bitPattern: flipped[2].bitPattern ^ 1)
+        #expect(key(flipped) != key(row))
+        #expect(key(flipped).prefix(16) != key(row).prefix(16) && key(flipped).suffix(16) != key(row).suffix(16), "both halves move")
+    }
 }
+

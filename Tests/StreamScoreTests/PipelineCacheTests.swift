@@ -299,4 +299,44 @@ struct PipelineCacheTests {
         #expect(silent.metadata["reason"]?.contains("127.0.0.1:\(deadPort): Connection refused") == true, "\(silent.metadata)")
         #expect(silent.metadata["redis"] == "redis://:***@127.0.0.1:\(deadPort)/0", "the password is hidden")
     }
+
+    @Test("Without key fields the key is the feature row's: an event delivered again is served from the cache with the same score, and each distinct row is scored once")
+    func rowKeys() throws {
+        let setup = try PipelineTests.Setup(partitions: 1)
+        let model = InstrumentedModel(try ModelLoader.load(path: PipelineTests.modelPath))
+        var generator = TransactionGenerator(seed: 11, keys: 100_000)
+        let events = (0..<600).map { _ in generator.next(timestamp: 1_700_000_000_000) }
+        _ = try EventWriter(bootstrap: setup.bootstrap).write(events + events, to: setup.input)  // each delivered twice
+        let pipeline = try setup.pipeline(model: model) { c in
+            var cache = ScoreCache.Configuration(redis: nil)
+            cache.localCapacity = 10_000
+            c.cache = cache
+            c.features.keyFields = []
+        }
+        try pipeline.start()
+        guard case .stopped? = PipelineTests().drain(pipeline, count: 1_200) else {
+            Issue.record("pipeline did not stop cleanly")
+            return
+        }
+        let outputs = try setup.reader.readAll(setup.output, partitions: 1)
+        #expect(outputs.count == 1_200)
+        let decoder = EventDecoder(numericFields: PipelineTests.fields)
+        let distinctRows = Set(try events.map { try decoder.decode($0.value).get().row }).count
+        #expect(model.rows.load(ordering: .relaxed) == distinctRows, "each distinct row scored once")
+        var first: [String: Float] = [:]
+        var cachedAgain = 0
+        for output in outputs.sorted(by: { $0.offset < $1.offset }) {
+            let json = output.json
+            let id = try #require(json["id"] as? String)
+            let score = try #require((json["score"] as? NSNumber)?.floatValue)
+            guard let earlier = first[id] else {
+                first[id] = score
+                continue
+            }
+            #expect(score == earlier, "the same event, the same score")
+            if json["cached"] as? Bool == true { cachedAgain += 1 }
+        }
+        #expect(cachedAgain == 600, "every second delivery came from the cache")
+    }
 }
+

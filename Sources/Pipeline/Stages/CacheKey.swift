@@ -1,5 +1,6 @@
 import Features
 import Inference
+import RedisBridge
 
 /// Score-cache keys that are not event fields: hashes of the feature row, and of the
 /// model and feature spec (part of every key's namespace, so a new model file or spec
@@ -9,15 +10,24 @@ enum CacheKey {
     static func appendHash(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        appendHex(h, to: &out)
+    }
+
+    /// The row's float bits, hashed twice (FNV-1a, then `KeyFingerprint`'s multiply and
+    /// shift): 128 bits as 32 hex digits. Two rows that share a key share a score, so one
+    /// 64-bit hash would not do: over 10⁸ distinct rows two would collide with odds near
+    /// 1 in 3,700; with 128 bits, about 1 in 10²³.
+    static func appendRowHash(_ row: UnsafeBufferPointer<Float>, to out: inout [UInt8]) {
+        let bytes = UnsafeRawBufferPointer(row)
+        appendHash(bytes, to: &out)
+        appendHex(KeyFingerprint.of(bytes), to: &out)
+    }
+
+    private static func appendHex(_ h: UInt64, to out: inout [UInt8]) {
         for shift in stride(from: 60, through: 0, by: -4) {
             let digit = UInt8((h >> UInt64(shift)) & 0xF)
             out.append(digit < 10 ? 0x30 + digit : 0x57 + digit)
         }
-    }
-
-    /// The row's float bits, hashed.
-    static func appendRowHash(_ row: UnsafeBufferPointer<Float>, to out: inout [UInt8]) {
-        appendHash(UnsafeRawBufferPointer(row), to: &out)
     }
 
     /// The hash in every Redis key, after `name@version`: of what decides a score and what
