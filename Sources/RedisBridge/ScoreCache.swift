@@ -1,17 +1,19 @@
-/// Scores already computed, looked up by key: an in-process LRU tier in front of Redis.
+/// Scores already computed, looked up by key: an in-process LRU tier in front of
+/// Redis.
 ///
-/// One instance per thread that scores (it owns its Redis connection). Keys are namespaced
-/// `{prefix}:{model name}@{version}:{hash}:{key}`, the hash being of the model file and the
-/// feature spec, so a new model version, model file or feature spec never reads an old
-/// entry. A lookup serves what it can from the local tier
-/// and asks Redis for the rest with one `MGET`; a store writes the local tier and Redis
+/// One instance per thread that scores (it owns its Redis connection). Keys are
+/// namespaced `{prefix}:{model name}@{version}:{hash}:{key}`, the hash being of the
+/// model file and the feature spec, so a new model version, model file or feature
+/// spec never reads an old entry. A lookup serves what it can from the local tier and
+/// asks Redis for the rest with one `MGET`; a store writes the local tier and Redis
 /// with one pipelined `SET … PX ttl`. Redis failures never fail a call: they count as
-/// errors, feed the circuit breaker, and the keys are simply misses (or not written). A
-/// failure is a broken or timed-out connection, or Redis refusing the command (`OOM` at
-/// `maxmemory`, `MISCONF`, `READONLY` on a replica, `NOPERM`, `LOADING`, …); the breaker's
-/// transitions carry the last one's reason. Values are the score's
-/// shortest decimal text (it reads back exactly); any other string at a key is a miss and
-/// an error (a key holding another Redis type reads as absent: `MGET` answers nil for it).
+/// errors, feed the circuit breaker, and the keys are simply misses (or not written).
+/// A failure is a broken or timed-out connection, or Redis refusing the command
+/// (`OOM` at `maxmemory`, `MISCONF`, `READONLY` on a replica, `NOPERM`, `LOADING`,
+/// …); the breaker's transitions carry the last one's reason. Values are the score's
+/// shortest decimal text (it reads back exactly); any other string at a key is a miss
+/// and an error (a key holding another Redis type reads as absent: `MGET` answers nil
+/// for it).
 public final class ScoreCache {
     public struct Configuration: Sendable, Equatable {
         public enum Mode: String, Sendable, CaseIterable {

@@ -47,7 +47,7 @@ enum CacheProbe {
                 }
             }
             logger.info("score cache: Redis answers", metadata: [
-                "redis": "\(url)", "version": "\(info.version ?? "unknown (INFO refused: \(info.refusal ?? "no version in the reply"))")",
+                "redis": "\(url)", "version": "\(info.version ?? info.refusal.map { "unknown (INFO refused: \($0))" } ?? "unknown")",
                 "round_trip_ms": "\((info.roundTrip.inSeconds * 1_000 * 10).rounded() / 10)",
                 "maxmemory": "\(info.maxMemory.map(String.init) ?? "unknown")", "maxmemory_policy": "\(info.evictionPolicy ?? "unknown")",
                 "lookups": "\(lookups)", "writes": "\(writes)",
