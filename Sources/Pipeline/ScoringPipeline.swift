@@ -47,7 +47,7 @@ public final class ScoringPipeline: Sendable {
         self.model = model
         self.logger = logger
         self.intake = IntakeQueue(capacity: configuration.intakeCapacity)
-        if let cache = configuration.cache, cache.redis != nil, cache.mode == .readWrite || cache.mode == .writeOnly,
+        if let cache = configuration.cache, cache.redis != nil, cache.mode.writes,
            model.outputCount == 1, !configuration.passthrough {
             writeback = CacheWriteback()
         } else {
@@ -105,6 +105,8 @@ public final class ScoringPipeline: Sendable {
         let writeback = self.writeback
         let (model, producer, intake, stats, control, configuration, logger) =
             (self.model, self.producer, self.intake, self.stats, self.control, self.configuration, self.logger)
+        // One namespace for the batcher's lookups and the writer's writes.
+        let cacheNamespace = CacheKey.namespaceHash(spec: configuration.features, model: model)
         let workers = (0..<configuration.workers).map { n in
             let worker = DecodeWorker(
                 decoder: decoder, intake: intake, cacheKeys: !configuration.passthrough && (configuration.cache.map { $0.mode != .bypass } ?? false),
@@ -114,13 +116,13 @@ public final class ScoringPipeline: Sendable {
         let batcher = NamedThread("streamscore.batcher") {
             var batcher = Batcher(
                 model: model, producer: producer, intake: intake, stats: stats, control: control,
-                configuration: configuration, writeback: writeback, logger: logger)
+                configuration: configuration, cacheNamespace: cacheNamespace, writeback: writeback, logger: logger)
             batcher.run()
         }
         var cacheWriter: NamedThread?
         if let cache = configuration.cache, let writeback {
             cacheWriter = CacheWriter.start(
-                configuration: cache, model: model.identity, featureSpec: CacheKey.namespaceHash(spec: configuration.features, model: model),
+                configuration: cache, model: model.identity, featureSpec: cacheNamespace,
                 writeback: writeback, tracker: self.tracker, stats: stats, logger: logger)
         }
         let pollLoop = self.pollLoop

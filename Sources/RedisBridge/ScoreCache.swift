@@ -25,6 +25,11 @@ public final class ScoreCache {
             case writeOnly = "write_only"
             /// No cache at all.
             case bypass
+
+            /// Whether the cache is read (`read_write`, `read_only`).
+            public var reads: Bool { self == .readWrite || self == .readOnly }
+            /// Whether new scores are written (`read_write`, `write_only`).
+            public var writes: Bool { self == .readWrite || self == .writeOnly }
         }
 
         /// Nil: the in-process tier alone.
@@ -127,8 +132,8 @@ public final class ScoreCache {
     /// Whether a lookup can go to Redis (it reads, and there is one).
     public var asksRedis: Bool { reads && connection != nil }
 
-    public var reads: Bool { configuration.mode == .readWrite || configuration.mode == .readOnly }
-    public var writes: Bool { configuration.mode == .readWrite || configuration.mode == .writeOnly }
+    public var reads: Bool { configuration.mode.reads }
+    public var writes: Bool { configuration.mode.writes }
 
     /// The cached score of each key (nil: a miss). Keys should be unique (one `MGET` slot
     /// each); at most one Redis round trip.

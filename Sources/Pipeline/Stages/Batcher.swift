@@ -51,7 +51,8 @@ struct Batcher {
 
     init(
         model: any Model, producer: KafkaProducer, intake: IntakeQueue, stats: PipelineStats,
-        control: PipelineControl, configuration: PipelineConfiguration, writeback: CacheWriteback?, logger: Logger
+        control: PipelineControl, configuration: PipelineConfiguration, cacheNamespace: String, writeback: CacheWriteback?,
+        logger: Logger
     ) {
         self.model = model
         self.producer = producer
@@ -68,7 +69,7 @@ struct Batcher {
         if let cache = configuration.cache, cache.mode != .bypass, !configuration.passthrough {
             if model.outputCount == 1 {
                 cachedScoring = CachedScoring(
-                    configuration: cache, model: model.identity, featureSpec: CacheKey.namespaceHash(spec: configuration.features, model: model),
+                    configuration: cache, model: model.identity, featureSpec: cacheNamespace,
                     writeback: writeback, stats: stats, logger: logger)
             } else {
                 logger.warning("score cache off: it holds one score per key, and this model is multi-class")

@@ -32,14 +32,14 @@ enum CacheProbe {
             // missing password both (NOAUTH), an ACL either (NOPERM).
             let probeKey = "\(configuration.prefix):probe"
             var lookups = "not used", writes = "not used"
-            if configuration.mode == .readWrite || configuration.mode == .readOnly {
+            if configuration.mode.reads {
                 lookups = "ok"
                 if case .error(let why) = try connection.command(["MGET", probeKey]) {
                     lookups = "refused"
                     logger.warning("score cache: Redis refuses lookups (MGET); batches score without it", metadata: ["redis": "\(url)", "reason": "\(why)"])
                 }
             }
-            if configuration.mode == .readWrite || configuration.mode == .writeOnly {
+            if configuration.mode.writes {
                 writes = "ok"
                 if case .error(let why) = try connection.command(["SET", probeKey, "0", "PX", "10000"]) {
                     writes = "refused"
