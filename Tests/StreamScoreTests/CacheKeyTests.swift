@@ -72,6 +72,37 @@ struct CacheKeyTests {
         flipped[2] = Float(bitPattern: flipped[2].bitPattern ^ 1)
         #expect(key(flipped) != key(row))
         #expect(key(flipped).prefix(16) != key(row).prefix(16) && key(flipped).suffix(16) != key(row).suffix(16), "both halves move")
+        #expect(key([0]) != key([0, 0]) && key([]) != key([0]), "the length counts")
+    }
+
+    @Test("Rows that differ little (small integers, one-hot bits, one or two bits flipped) never share either half of a key")
+    func rowKeyHalves() {
+        // 13 inputs, as the bench spec: 52 bytes, six words and a 4-byte tail.
+        func expectNoCollision(_ rows: [[Float]], _ what: Comment) {
+            let distinct = Set(rows.map { $0.map(\.bitPattern) }).count
+            let halves = rows.map { row in row.withUnsafeBytes { CacheKey.rowHash($0) } }
+            // A 64-bit collision among 10⁵ random rows: odds near 1 in 10⁹.
+            #expect(Set(halves.map(\.0)).count == distinct && Set(halves.map(\.1)).count == distinct, what)
+        }
+        expectNoCollision(
+            (0..<60_000).flatMap { i -> [[Float]] in
+                var row = [Float](repeating: 0, count: 13)
+                (row[0], row[3], row[4 + i % 5], row[12]) = (Float(i % 317), Float(i / 317), 1, Float(i % 24))
+                var other = row
+                other[12] += 100
+                return [row, other]
+            }, "small integers and one-hot bits")
+        expectNoCollision(
+            (0..<(13 * 32 * 13 * 32)).map { i in
+                var row = [Float](repeating: 1, count: 13)
+                for (k, bit) in [(i % 13, (i / 13) % 32), ((i / 416) % 13, i / 5408)] {
+                    row[k] = Float(bitPattern: row[k].bitPattern ^ (1 << UInt32(bit)))
+                }
+                return row
+            }, "one or two bits flipped")
+        expectNoCollision(
+            (0..<177_147).map { i in (0..<13).map { k in Float(k < 11 ? (i / Int(pow(3, Double(k)))) % 3 : 0) } },
+            "every row of 0, 1 and 2")
     }
 }
 

@@ -43,7 +43,7 @@ enum ConfigSchema {
         Key(path: "features.numbers_in_strings", kind: .boolean, defaultValue: .scalar("false")),
         Key(path: "cache.mode", kind: .string, defaultValue: .scalar("read_write")),
         Key(path: "cache.redis_url", kind: .string, defaultValue: .scalar("")),
-        Key(path: "cache.key_fields", kind: .stringList, defaultValue: .list(["card_id", "merchant", "amount"])),
+        Key(path: "cache.key_fields", kind: .stringList, defaultValue: .list([])),
         Key(path: "cache.prefix", kind: .string, defaultValue: .scalar("streamscore")),
         Key(path: "cache.ttl_ms", kind: .integer(minimum: 1), defaultValue: .scalar("3600000")),
         Key(path: "cache.local_capacity", kind: .integer(minimum: 0), defaultValue: .scalar("100000")),

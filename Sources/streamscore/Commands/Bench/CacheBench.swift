@@ -15,7 +15,8 @@ struct CacheBench: ParsableCommand {
             consumer share the cores and runs spread by ±13%; a cache that saves a few percent \
             cannot show there. This measures only the steps the cache changes, quietly: \
             generated events at each repeated-key ratio are decoded in batches as the pipeline \
-            does, without key fields (a worker without a cache) and with cache.key_fields; then \
+            does, without keys (a worker without a cache) and with them (a hash of the row, or \
+            cache.key_fields when the configuration names some); then \
             each batch is scored by the model alone and by the batcher's cache step (in-batch \
             deduplication, the in-process tier, the model on the misses). A run is one pass over \
             all batches with an empty cache. The two sides of each comparison alternate chunk \
@@ -29,13 +30,14 @@ struct CacheBench: ParsableCommand {
             Examples:
               streamscore bench cache Models/bench/fraud-mlp.json Models/bench/fraud-xgb.json
               streamscore bench cache Models/fraud-xgb.json --repeats 0,0.5,0.9 --batch 1024 --json
+              streamscore bench cache Models/bench/fraud-mlp.json --config fields.yaml   # key_fields: [card_id, merchant, amount]
             """
     )
 
     @Argument(help: ArgumentHelp("Model files (their inputs must match the feature spec).", valueName: "model"))
     var files: [String]
 
-    @Option(help: ArgumentHelp("Configuration file for the feature spec and cache.key_fields (default: built-in defaults).", valueName: "file"))
+    @Option(help: ArgumentHelp("Configuration file for the feature spec and cache.key_fields (default: built-in defaults: row keys).", valueName: "file"))
     var config: String?
 
     @Option(help: "Events per pass.")
