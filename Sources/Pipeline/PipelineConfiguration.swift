@@ -55,6 +55,12 @@ public struct PipelineConfiguration: Sendable {
     /// of the feature row when that list is empty.
     public var cache: ScoreCache.Configuration?
 
+    /// What the score cache keys on, for logs and the demo: "the feature row" (hashed), or
+    /// the event's key fields.
+    public var cacheKey: String {
+        features.keyFields.isEmpty ? "the feature row" : "fields " + features.keyFields.joined(separator: ", ")
+    }
+
     /// Graceful stop must finish (drain, flush, commit) within this.
     public var shutdownTimeout: Duration = .seconds(30)
     /// On revoke, wait this long for in-flight records of the revoked partitions.

@@ -139,7 +139,7 @@ public final class ScoringPipeline: Sendable {
         logger.info("pipeline started", metadata: [
             "input": "\(configuration.topics.input)", "output": "\(configuration.topics.output)",
             "model": "\(model.identity)", "workers": "\(configuration.workers)",
-            "cache": "\(configuration.cache.map { "\($0.mode.rawValue): in-process tier" + ($0.redis.map { ", then Redis at \($0)" } ?? " alone") } ?? "off")",
+            "cache": "\(configuration.cache.map { "\($0.mode.rawValue): in-process tier" + ($0.redis.map { ", then Redis at \($0)" } ?? " alone") + "; keyed on \(configuration.cacheKey)" } ?? "off")",
         ])
         if let cache = configuration.cache, !configuration.passthrough { CacheProbe.start(configuration: cache, logger: logger) }
     }

@@ -17,6 +17,7 @@ struct DemoSmokeTests {
         let out = demo.stdout
         #expect(out.contains("-> model fraud-xgb@"), "stdout: \(out)")
         #expect(out.contains("score cache: the in-process tier alone"))
+        #expect(out.contains("keyed on the feature row"), "by default the cache keys on the whole row")
         let scored = out.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("scored") }
         let count = scored?.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
         #expect((count ?? 0) > 0, "no events scored: \(out)")

@@ -102,8 +102,8 @@ struct DemoCommand: AsyncParsableCommand {
         switch config.cache {
         case nil: Terminal.out("  score cache: off (cache.mode bypass)")
         case let cache? where cache.redis == nil:
-            Terminal.out("  score cache: the in-process tier alone (no Redis; --redis redis://host:port to add one)")
-        case let cache?: Terminal.out("  score cache: in-process tier, then Redis at \(cache.redis!)")
+            Terminal.out("  score cache: the in-process tier alone (no Redis; --redis redis://host:port to add one), keyed on \(config.cacheKey)")
+        case let cache?: Terminal.out("  score cache: in-process tier, then Redis at \(cache.redis!), keyed on \(config.cacheKey)")
         }
         let console = DemoConsole(
             pipeline: pipeline, producer: try LoadProducer(bootstrapServers: broker.bootstrapServers),
