@@ -71,6 +71,13 @@ public enum KeyFingerprint {
             h = (h ^ tail) &* 0xBF58_476D_1CE4_E5B9
             h ^= h >> 29
         }
+        return avalanche(h)
+    }
+
+    /// MurmurHash3's 64-bit finalizer (`fmix64`): every input bit moves about half the
+    /// output bits.
+    public static func avalanche(_ x: UInt64) -> UInt64 {
+        var h = x
         h ^= h >> 33
         h &*= 0xFF51_AFD7_ED55_8CCD
         h ^= h >> 33

@@ -19,11 +19,11 @@ enum CacheKey {
     ///
     /// Made on the decode workers for every row, so it reads words, not bytes: two lanes
     /// over the same 8-byte words, of two kinds, so that rows colliding in one are not
-    /// likely to in the other: xxHash64's round (add, rotate, multiply) and wyhash's
-    /// (the 128-bit product's halves folded). Each is finished with murmur3's `fmix64`.
-    /// The lanes' multiplications do not wait on each other. (An earlier lane, xor then
-    /// multiply, put 6 collisions into 120,000 rows of small integers;
-    /// `CacheKeyTests.rowKeyHalves` is that test.)
+    /// likely to in the other: xxHash64's round (add, rotate, multiply) and wyhash's (the
+    /// 128-bit product's halves folded). Each is finished with `KeyFingerprint.avalanche`
+    /// (murmur3's `fmix64`). The lanes' multiplications do not wait on each other. (An
+    /// earlier lane, xor then multiply, put 6 collisions into 120,000 rows of small
+    /// integers; `CacheKeyTests.rowKeyHalves` is that test.)
     static func appendRowHash(_ row: UnsafeBufferPointer<Float>, to out: inout [UInt8]) {
         let (high, low) = rowHash(UnsafeRawBufferPointer(row))
         appendHex(high, to: &out)
@@ -49,18 +49,7 @@ enum CacheKey {
             for k in (i..<bytes.count).reversed() { tail = tail << 8 | UInt64(bytes[k]) }
             mix(tail)
         }
-        return (avalanche(a), avalanche(b))
-    }
-
-    /// murmur3's 64-bit finalizer: every input bit moves about half the output bits.
-    private static func avalanche(_ x: UInt64) -> UInt64 {
-        var h = x
-        h ^= h >> 33
-        h &*= 0xFF51_AFD7_ED55_8CCD
-        h ^= h >> 33
-        h &*= 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 33
-        return h
+        return (KeyFingerprint.avalanche(a), KeyFingerprint.avalanche(b))
     }
 
     /// The word's 16 hex digits, most significant first, appended in one go.
