@@ -1,6 +1,7 @@
 /// Where the score cache lives: `redis://[user:password@]host:port[/db]`. The user and
 /// password are percent-decoded, as redis-py, go-redis and ioredis read them
-/// (`redis://:p%40ss@cache` is the password `p@ss`).
+/// (`redis://:p%40ss@cache` is the password `p@ss`); an IPv6 address is in brackets
+/// (`redis://[::1]:6379`), as in any URL.
 public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -18,7 +19,7 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses `redis://[user:password@]host[:port][/db]` (port 6379 and database 0 when left
-    /// out). An error quotes the text with the password hidden.
+    /// out; `host` may be `[IPv6 address]`). An error quotes the text with the password hidden.
     public init(parsing text: String) throws(ParseError) {
         var quoted: String { "'\(Self.hidingPassword(text))'" }  // only for an error
         guard !text.hasPrefix("rediss://") else {
@@ -48,12 +49,28 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         }
         var port = 6379
         var host = rest
-        if let colon = rest.lastIndex(of: ":") {
-            guard let p = Int(rest[rest.index(after: colon)...]), (1...65_535).contains(p) else {
+        var portText: Substring?
+        if rest.first == "[" {
+            // An IPv6 address, in brackets as in any URL: redis://[::1]:6379.
+            guard let close = rest.firstIndex(of: "]") else { throw ParseError(reason: "\(quoted): no ']' after the IPv6 address") }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.first == ":" else { throw ParseError(reason: "\(quoted): expected ':port' after ']'") }
+                portText = after.dropFirst()
+            }
+        } else if let colon = rest.firstIndex(of: ":") {
+            guard rest[rest.index(after: colon)...].firstIndex(of: ":") == nil else {
+                throw ParseError(reason: "\(quoted): an IPv6 address goes in brackets, as in redis://[::1]:6379")
+            }
+            portText = rest[rest.index(after: colon)...]
+            host = rest[..<colon]
+        }
+        if let portText {
+            guard let p = Int(portText), (1...65_535).contains(p) else {
                 throw ParseError(reason: "\(quoted): the port must be between 1 and 65535")
             }
             port = p
-            host = rest[..<colon]
         }
         guard !host.isEmpty else { throw ParseError(reason: "\(quoted): no host") }
         self.init(host: String(host), port: port, user: user, password: password, database: database)
@@ -97,6 +114,7 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     /// The URL with the password hidden (for logs).
     public var description: String {
         let credentials = password == nil ? "" : "\(user ?? ""):***@"
-        return "redis://\(credentials)\(host):\(port)/\(database)"
+        let address = host.contains(":") ? "[\(host)]" : host
+        return "redis://\(credentials)\(address):\(port)/\(database)"
     }
 }

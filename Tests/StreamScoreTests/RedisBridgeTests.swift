@@ -13,6 +13,8 @@ struct RedisBridgeTests {
         ("redis://:secret@cache:7000", RedisURL(host: "cache", port: 7000, password: "secret")),
         ("redis://scorer:p%40ss:w@cache:7000/1", RedisURL(host: "cache", port: 7000, user: "scorer", password: "p@ss:w", database: 1)),
         ("redis://sc%3Aorer:a@b%25%2F@cache", RedisURL(host: "cache", user: "sc:orer", password: "a@b%/")),
+        ("redis://[::1]:6380/2", RedisURL(host: "::1", port: 6380, database: 2)),
+        ("redis://:secret@[fd00::5]", RedisURL(host: "fd00::5", password: "secret")),
     ])
     func urls(_ text: String, _ expected: RedisURL) throws {
         #expect(try RedisURL(parsing: text) == expected)
@@ -22,6 +24,7 @@ struct RedisBridgeTests {
     @Test("Malformed URLs are refused with the reason, and the password is never in it", arguments: [
         "http://x", "redis://", "redis://h:0", "redis://h:99999", "redis://h/x", "redis://:secret@h:99999", "redis://u:secret@h/x",
         "redis://u:secret%@h", "redis://u:secret%4@h", "redis://u:secret%zz@h", "rediss://:secret@h",
+        "redis://::1", "redis://:secret@::1:6379", "redis://[::1", "redis://[::1]6379", "redis://[]:6379", "redis://[::1]:0",
     ])
     func badURLs(_ text: String) {
         do {
@@ -31,6 +34,15 @@ struct RedisBridgeTests {
             #expect(!error.reason.contains("secret"), "\(error.reason)")
             #expect(error.reason.hasPrefix("'\(RedisURL.hidingPassword(text))': "), "\(error.reason)")
         }
+    }
+
+    @Test("An IPv6 address: written in brackets, and connected to")
+    func ipv6() throws {
+        #expect(RedisURL(host: "::1", port: 7000).description == "redis://[::1]:7000/0")
+        #expect(try RedisURL(parsing: RedisURL(host: "::1", port: 7000, password: "p").description.replacing("***", with: "p")) == RedisURL(host: "::1", port: 7000, password: "p"))
+        let server = try RedisServer()
+        let redis = RedisConnection(url: try RedisURL(parsing: "redis://[::1]:\(server.port)"))
+        #expect(try redis.command(["PING"]) == .status("PONG"))
     }
 
     @Test("A password with escaped characters is sent decoded: AUTH succeeds")

@@ -2,7 +2,8 @@ import Foundation
 import RedisBridge
 @testable import streamscore
 
-/// A real `redis-server` on a free loopback port, for one test (no persistence).
+/// A real `redis-server` on a free loopback port, for one test (no persistence). It listens on
+/// 127.0.0.1, and on ::1 too where the machine has IPv6.
 final class RedisServer {
     let port: Int
     let password: String?
@@ -22,7 +23,7 @@ final class RedisServer {
     func start() throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
+        var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "-::1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
         if let password { arguments += ["--requirepass", password] }
         p.arguments = arguments
         p.standardOutput = FileHandle.nullDevice
