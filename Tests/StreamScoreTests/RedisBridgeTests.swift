@@ -36,10 +36,14 @@ struct RedisBridgeTests {
         }
     }
 
-    @Test("An IPv6 address: written in brackets, and connected to")
-    func ipv6() throws {
+    @Test("An IPv6 address is written back in brackets")
+    func ipv6Description() throws {
         #expect(RedisURL(host: "::1", port: 7000).description == "redis://[::1]:7000/0")
         #expect(try RedisURL(parsing: RedisURL(host: "::1", port: 7000, password: "p").description.replacing("***", with: "p")) == RedisURL(host: "::1", port: 7000, password: "p"))
+    }
+
+    @Test("A Redis at an IPv6 address is connected to", .enabled(if: RedisServer.hasIPv6Loopback, "this machine has no ::1"))
+    func ipv6() throws {
         let server = try RedisServer()
         let redis = RedisConnection(url: try RedisURL(parsing: "redis://[::1]:\(server.port)"))
         #expect(try redis.command(["PING"]) == .status("PONG"))

@@ -59,6 +59,19 @@ final class RedisServer {
 
     static func freePort() throws -> Int { try freeLoopbackPort() }
 
+    /// Whether this machine has the IPv6 loopback (a container may not).
+    static let hasIPv6Loopback: Bool = {
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_addr = in6addr_loopback
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0 }
+        }
+    }()
+
     static func accepts(_ port: Int) -> Bool {
         guard let fd = connectLoopback(port: port) else { return false }
         close(fd)
