@@ -178,7 +178,7 @@ public final class RedisConnection {
             redisFree(c)
             if address != url.host { why += " (\(address))" }
         }
-        throw .connect("\(url.host):\(url.port): \(why)")
+        throw .connect("\(url.address): \(why)")
     }
 
     /// One round trip of the connect (`AUTH`, `SELECT`), waiting no later than `deadline`.

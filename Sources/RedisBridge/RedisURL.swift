@@ -111,10 +111,12 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         return text[..<scheme.upperBound] + user + ":***" + text[at...]
     }
 
+    /// `host:port`, an IPv6 address in brackets (`[::1]:6379`).
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
     /// The URL with the password hidden (for logs).
     public var description: String {
         let credentials = password == nil ? "" : "\(user ?? ""):***@"
-        let address = host.contains(":") ? "[\(host)]" : host
-        return "redis://\(credentials)\(address):\(port)/\(database)"
+        return "redis://\(credentials)\(address)/\(database)"
     }
 }
