@@ -212,10 +212,16 @@ extension EventDecoder {
         if let range = step.range, !range.contains(raw) { return .outOfRange(field: field(step), value: raw, range: range) }
         var x = raw
         if let clip = step.clip { x = min(max(x, clip.lowerBound), clip.upperBound) }
-        if step.log1p { x = libmLog1p(x) }
+        if step.log1p {
+            let before = x
+            x = libmLog1p(x)
+            guard x.isFinite else { return .nonFiniteTransform(field: field(step), transform: "log1p", input: before) }
+        }
         x = (x - step.mean) / step.std
         let value = Float(x)
-        guard value.isFinite else { return .nonFinite(field: field(step)) }
+        guard value.isFinite else {
+            return .nonFiniteTransform(field: field(step), transform: x.isFinite ? "float32" : "standardize", input: x)
+        }
         out.pointee = value
         return nil
     }

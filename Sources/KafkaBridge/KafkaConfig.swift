@@ -27,4 +27,11 @@ public struct KafkaConfig: Sendable {
     public func validate() throws(KafkaError) {
         _ = try RDKafkaConfig(self)
     }
+
+    /// What librdkafka makes of a property with these settings: the value set, or its
+    /// default (`message.max.bytes` → "1000000"). nil for an unknown property or an
+    /// invalid configuration.
+    public func effectiveValue(_ property: String) -> String? {
+        (try? RDKafkaConfig(self))?.get(property)
+    }
 }

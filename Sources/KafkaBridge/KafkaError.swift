@@ -58,6 +58,24 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
         )
     }
 
+    /// Whether the broker (or the client's own size check) refused this *record* for its
+    /// content: too large, invalid, against the topic's policy. Sending it again cannot
+    /// succeed, unlike a transport fault or a timeout, and other records are unaffected.
+    public var isRecordRefused: Bool {
+        Self.recordRefusedCodes.contains(code)
+    }
+
+    private static let recordRefusedCodes: Set<Int32> = [
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue,
+        RD_KAFKA_RESP_ERR_INVALID_MSG.rawValue,
+        RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE.rawValue,
+        RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE.rawValue,
+        RD_KAFKA_RESP_ERR_INVALID_RECORD.rawValue,
+        RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP.rawValue,
+        RD_KAFKA_RESP_ERR_POLICY_VIOLATION.rawValue,
+        RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS.rawValue,
+    ]
+
     static let noError = RD_KAFKA_RESP_ERR_NO_ERROR.rawValue
     static let queueFull = RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue
 

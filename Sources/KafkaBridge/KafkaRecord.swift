@@ -29,6 +29,9 @@ public struct KafkaHeader: Hashable, Sendable {
         self.init(name: name, value: Array(value.utf8))
     }
 
+    /// The header's size in a record: name, value and their two length varints.
+    public var wireSize: Int { name.utf8.count + value.count + 20 }
+
     /// The value as UTF-8 text (lossy for invalid bytes).
     public var text: String { String(decoding: value, as: UTF8.self) }
 }
@@ -42,12 +45,15 @@ public struct KafkaRecord: Sendable {
     /// Record timestamp in milliseconds since the epoch (-1 when the broker has none).
     public var timestamp: Int64
     public var key: [UInt8]?
+    /// The value's bytes; empty for a tombstone too (`isTombstone` tells them apart).
     public var value: [UInt8]
     public var headers: [KafkaHeader]
+    /// The record has a null value (a tombstone), not an empty one.
+    public var isTombstone: Bool
 
     public init(
         topic: String, partition: Int32, offset: Int64, timestamp: Int64,
-        key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = []
+        key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [], isTombstone: Bool = false
     ) {
         self.topic = topic
         self.partition = partition
@@ -56,6 +62,7 @@ public struct KafkaRecord: Sendable {
         self.key = key
         self.value = value
         self.headers = headers
+        self.isTombstone = isTombstone
     }
 
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
@@ -75,10 +82,12 @@ public struct OutgoingRecord: Sendable {
     public var headers: [KafkaHeader]
     /// Milliseconds since the epoch; nil lets librdkafka stamp the creation time.
     public var timestamp: Int64?
+    /// Send a null value (a tombstone) instead of `value`.
+    public var isTombstone: Bool
 
     public init(
         topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8],
-        headers: [KafkaHeader] = [], timestamp: Int64? = nil
+        headers: [KafkaHeader] = [], timestamp: Int64? = nil, isTombstone: Bool = false
     ) {
         self.topic = topic
         self.partition = partition
@@ -86,6 +95,14 @@ public struct OutgoingRecord: Sendable {
         self.value = value
         self.headers = headers
         self.timestamp = timestamp
+        self.isTombstone = isTombstone
+    }
+
+    /// The most bytes librdkafka counts for this record against `message.max.bytes`: a
+    /// v2 record's largest framing (36 bytes), the key, the value, and each header's name,
+    /// value and two length varints (librdkafka's `rd_kafka_msg_max_wire_size`).
+    public var wireSize: Int {
+        36 + (key?.count ?? 0) + (isTombstone ? 0 : value.count) + headers.reduce(0) { $0 + $1.wireSize }
     }
 }
 

@@ -9,17 +9,47 @@ extension PipelineConfiguration {
         public var description: String { "\(key): \(reason)" }
     }
 
+    /// Refuses topic settings that would loop or mix streams: a dead-letter or output topic
+    /// that is the input (every dead letter would be read again, fail again and multiply;
+    /// every score would be scored), or outputs and dead letters in one topic.
+    ///
+    /// - Throws: `PropertyError` naming both keys.
+    public func validateTopics() throws(PropertyError) {
+        let t = topics
+        for (key, value) in [("topics.input", t.input), ("topics.output", t.output), ("topics.dead_letter", t.deadLetter)] where value.isEmpty {
+            throw PropertyError(key: key, reason: "must name a topic")
+        }
+        if t.deadLetter == t.input {
+            throw PropertyError(key: "topics.dead_letter", reason: "is topics.input ('\(t.input)'): every dead letter would be consumed again, fail again and multiply")
+        }
+        if t.output == t.input {
+            throw PropertyError(key: "topics.output", reason: "is topics.input ('\(t.input)'): every score would be consumed and scored again")
+        }
+        if t.deadLetter == t.output {
+            throw PropertyError(key: "topics.dead_letter", reason: "is topics.output ('\(t.output)'): readers of scores would read dead letters as scores")
+        }
+    }
+
     /// Checks the raw librdkafka properties with librdkafka itself (no connection is made),
     /// and refuses user values for the properties the delivery guarantee depends on.
     ///
     /// - Throws: `PropertyError` with librdkafka's own `errstr`.
     public func validateKafkaProperties() throws(PropertyError) {
         let managedConsumer = Self.managedConsumerProperties(commitInterval)
+        if consumerProperties["group.instance.id"] != nil {
+            throw PropertyError(key: "kafka.consumer.group.instance.id", reason: "set it as kafka.instance_id (or --instance, STREAMSCORE_INSTANCE)")
+        }
         for key in consumerProperties.keys.sorted() where managedConsumer[key] != nil || key == "group.id" || key == "bootstrap.servers" {
             throw PropertyError(key: "kafka.consumer.\(key)", reason: "set by StreamScore (at-least-once delivery depends on it); use the kafka.*/commit.* keys instead")
         }
         for key in producerProperties.keys.sorted() where Self.managedProducerProperties[key] != nil || key == "bootstrap.servers" {
             throw PropertyError(key: "kafka.producer.\(key)", reason: "set by StreamScore (idempotent, fully acknowledged delivery depends on it)")
+        }
+        if let interval = consumerConfig["max.poll.interval.ms"].flatMap(Int.init),
+           interval <= Int(rebalanceDrainTimeout.components.seconds * 1000) {
+            throw PropertyError(
+                key: "kafka.consumer.max.poll.interval.ms",
+                reason: "must exceed rebalance.drain_timeout_ms (\(rebalanceDrainTimeout)): a revoke's drain holds the poll thread that long")
         }
         do {
             try KafkaConfig(consumerConfig).validate()

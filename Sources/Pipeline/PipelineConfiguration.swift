@@ -1,4 +1,5 @@
 import Features
+import KafkaBridge
 import RedisBridge
 /// Everything the scoring pipeline needs, already validated by the caller's config loader
 /// (see `Configs/streamscore.yaml` for the documented keys these come from).
@@ -7,15 +8,23 @@ public struct PipelineConfiguration: Sendable {
         public var input: String
         public var output: String
         public var deadLetter: String
-        public init(input: String, output: String, deadLetter: String) {
+        /// Input headers copied to each output record (dead letters carry all of them).
+        public var forwardHeaders: [String]
+        public init(input: String, output: String, deadLetter: String, forwardHeaders: [String] = ["traceparent", "tracestate"]) {
             self.input = input
             self.output = output
             self.deadLetter = deadLetter
+            self.forwardHeaders = forwardHeaders
         }
     }
 
     public var bootstrapServers: String
     public var groupID: String
+    /// This worker's stable name in the group (`kafka.instance_id`, `--instance`; the pod
+    /// name on Kubernetes): static membership (`group.instance.id`, KIP-345). A restarted
+    /// worker with the same name gets its partitions back at once, without a rebalance and
+    /// without waiting for the dead member's session timeout. nil: dynamic membership.
+    public var instanceID: String?
     public var topics: Topics
     /// Raw librdkafka properties laid over the pipeline's defaults (`kafka.consumer`).
     public var consumerProperties: [String: String] = [:]
@@ -61,6 +70,13 @@ public struct PipelineConfiguration: Sendable {
         features.keyFields.isEmpty ? "the feature row" : "fields " + features.keyFields.joined(separator: ", ")
     }
 
+    /// The producer's `message.max.bytes` as librdkafka holds it (a user's `kafka.producer`
+    /// value, or librdkafka's default): the largest record it sends. Dead letters are cut
+    /// to fit it, and an output that would not fit becomes a dead letter.
+    public var producerMessageMaxBytes: Int {
+        KafkaConfig(producerConfig).effectiveValue("message.max.bytes").flatMap(Int.init) ?? 1_000_000
+    }
+
     /// Graceful stop must finish (drain, flush, commit) within this.
     public var shutdownTimeout: Duration = .seconds(30)
     /// On revoke, wait this long for in-flight records of the revoked partitions.
@@ -84,7 +100,13 @@ public struct PipelineConfiguration: Sendable {
             "partition.assignment.strategy": "cooperative-sticky",
             "auto.offset.reset": "earliest",
             "enable.partition.eof": "false",
+            // A dead worker's partitions wait this long for a new owner (dynamic
+            // membership), or for the same instance to come back (static membership).
             "session.timeout.ms": "10000",
+            // The poll thread polls at least every 100 ms; only a revoke's drain
+            // (rebalance.drain_timeout_ms) holds it longer. A wedged worker leaves the group
+            // after this and its partitions move on, far sooner than librdkafka's 300 s.
+            "max.poll.interval.ms": "60000",
             "fetch.wait.max.ms": "5",
             // Small requests go out at once instead of waiting for the previous one's ACK
             // (librdkafka's advice for low latency; no change measured on loopback).
@@ -96,6 +118,7 @@ public struct PipelineConfiguration: Sendable {
         p.merge(Self.managedConsumerProperties(commitInterval)) { _, managed in managed }
         p["bootstrap.servers"] = bootstrapServers
         p["group.id"] = groupID
+        if let instanceID { p["group.instance.id"] = instanceID }
         return p
     }
 

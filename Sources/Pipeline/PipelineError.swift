@@ -11,6 +11,9 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     /// The broker refused an output or dead letter after librdkafka's own retries. The
     /// record's input offset was not committed: a restart scores it again.
     case deliveryFailed(topic: String, KafkaError)
+    /// The broker delivered an offset that an output token cannot carry (negative, or
+    /// 2^44 and above); nothing of it was sent.
+    case unsupportedOffset(TopicPartition, Int64)
     /// A graceful stop did not finish within `shutdown.timeout`; uncommitted records will
     /// be replayed by the next run.
     case shutdownTimedOut(stage: String)
@@ -21,6 +24,7 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
         case .invalidFeatures(let why): "invalid feature spec: \(why)"
         case .kafka(let error): "kafka: \(error)"
         case .deliveryFailed(let topic, let error): "delivery to \(topic) failed: \(error)"
+        case .unsupportedOffset(let tp, let offset): "\(tp) delivered offset \(offset), outside the range 0..<2^44 that output tokens carry"
         case .shutdownTimedOut(let stage): "graceful shutdown timed out while \(stage)"
         }
     }

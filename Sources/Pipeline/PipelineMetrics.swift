@@ -15,6 +15,9 @@ import Synchronization
 /// | `streamscore_events_consumed_total` | |
 /// | `streamscore_outputs_total` | (acknowledged scores) |
 /// | `streamscore_dead_letters_total` | `reason` |
+/// | `streamscore_dead_letters_dropped_total` | `reason` (the broker's error: the dead letter was refused for its content) |
+/// | `streamscore_dead_letters_truncated_total` | (sent without the whole original, which did not fit) |
+/// | `streamscore_partition_rewinds_total` | (a partition's position moved backwards: a new epoch) |
 /// | `streamscore_batches_total`, `streamscore_batch_rows_total` | |
 /// | `streamscore_flagged_total` | (scores at or above the threshold) |
 /// | `streamscore_consumer_pauses_total`, `streamscore_consumer_resumes_total` | |
@@ -40,8 +43,8 @@ public final class PipelineMetrics: Sendable {
     private struct Last {
         var counts: [Int]
         var stageSeconds: [Double]
-        var deadLetters: [String: Int] = [:]
-        var deadLetterCounters: [String: Counter] = [:]
+        /// Counters with a `reason` label, by metric and reason: the last total, the counter.
+        var byReason: [String: [String: (total: Int, counter: Counter)]] = [:]
     }
     private let last: Mutex<Last>
 
@@ -61,6 +64,8 @@ public final class PipelineMetrics: Sendable {
             counter("streamscore_rebalances_total", [("kind", "assign")]) { $0.assignments.load(ordering: .relaxed) },
             counter("streamscore_rebalances_total", [("kind", "revoke")]) { $0.revocations.load(ordering: .relaxed) },
             counter("streamscore_delivery_failures_total") { $0.deliveryFailures.load(ordering: .relaxed) },
+            counter("streamscore_dead_letters_truncated_total") { $0.deadLettersTruncated.load(ordering: .relaxed) },
+            counter("streamscore_partition_rewinds_total") { $0.rewinds.load(ordering: .relaxed) },
             counter("streamscore_cache_requests_total", [("result", "hit")]) { $0.cacheHits.load(ordering: .relaxed) },
             counter("streamscore_cache_local_hits_total") { $0.cacheLocalHits.load(ordering: .relaxed) },
             counter("streamscore_cache_requests_total", [("result", "miss")]) { $0.cacheMisses.load(ordering: .relaxed) },
@@ -90,13 +95,18 @@ public final class PipelineMetrics: Sendable {
                 if now > last.stageSeconds[i] { counter.increment(by: now - last.stageSeconds[i]) }
                 last.stageSeconds[i] = now
             }
-            for (reason, now) in stats.deadLettersByReason {
-                let before = last.deadLetters[reason, default: 0]
-                guard now > before else { continue }
-                let counter = last.deadLetterCounters[reason] ?? Counter(label: "streamscore_dead_letters_total", dimensions: [("reason", reason)])
-                last.deadLetterCounters[reason] = counter
-                counter.increment(by: now - before)
-                last.deadLetters[reason] = now
+            for (label, totals) in [
+                ("streamscore_dead_letters_total", stats.deadLettersByReason),
+                ("streamscore_dead_letters_dropped_total", stats.droppedDeadLettersByReason),
+            ] {
+                for (reason, now) in totals {
+                    var entry = last.byReason[label, default: [:]][reason]
+                        ?? (0, Counter(label: label, dimensions: [("reason", reason)]))
+                    guard now > entry.total else { continue }
+                    entry.counter.increment(by: now - entry.total)
+                    entry.total = now
+                    last.byReason[label, default: [:]][reason] = entry
+                }
             }
             breaker.record(stats.breakerState.load(ordering: .relaxed))
             writeBreaker.record(stats.writeBreakerState.load(ordering: .relaxed))

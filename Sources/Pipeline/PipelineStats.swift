@@ -25,8 +25,14 @@ public final class PipelineStats: Sendable {
     /// Rebalance events seen.
     public let assignments = Atomic<Int>(0)
     public let revocations = Atomic<Int>(0)
-    /// Failed delivery reports (each stops the worker).
+    /// Failed delivery reports of outputs (each stops the worker).
     public let deliveryFailures = Atomic<Int>(0)
+    /// Times a partition's position moved backwards (`OFFSET_OUT_OF_RANGE` reset it below
+    /// records already fetched) and it started a new epoch (`streamscore_partition_rewinds_total`).
+    public let rewinds = Atomic<Int>(0)
+    /// Dead letters sent truncated, because the original did not fit the producer's
+    /// `message.max.bytes` (`streamscore_dead_letters_truncated_total`).
+    public let deadLettersTruncated = Atomic<Int>(0)
 
     /// Score cache requests by result, one per distinct key in a batch
     /// (`streamscore_cache_requests_total{result=hit|miss|error|bypass}`).
@@ -72,6 +78,7 @@ public final class PipelineStats: Sendable {
     private let lastAckNanos = Atomic<Int64>(0)
 
     private let deadLetterReasons: Mutex<[String: Int]> = Mutex([:])
+    private let droppedDeadLetterReasons: Mutex<[String: Int]> = Mutex([:])
     private let latency = Mutex(LatencyWindow())
 
     public init() {}
@@ -136,6 +143,18 @@ public final class PipelineStats: Sendable {
     /// Dead letters produced, by reason (`malformed_json`, `missing_field`, …).
     public var deadLettersByReason: [String: Int] {
         deadLetterReasons.withLock { $0 }
+    }
+
+    /// A dead letter the broker refused for its content (not for a transport fault): it is
+    /// logged and counted, and its offset completes (`streamscore_dead_letters_dropped_total{reason}`,
+    /// the broker's error name).
+    func recordDroppedDeadLetter(_ reason: String) {
+        droppedDeadLetterReasons.withLock { $0[reason, default: 0] += 1 }
+    }
+
+    /// Dead letters dropped, by the broker's error (`msg_size_too_large`, …).
+    public var droppedDeadLettersByReason: [String: Int] {
+        droppedDeadLetterReasons.withLock { $0 }
     }
 
     /// Records one end-to-end latency (input timestamp → output acknowledged).

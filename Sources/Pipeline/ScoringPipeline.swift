@@ -75,7 +75,7 @@ public final class ScoringPipeline: Sendable {
             producer = try KafkaProducer(
                 config: KafkaConfig(configuration.producerConfig),
                 onDelivery: { report in
-                    Self.delivered(report, tracker: tracker, stats: stats, control: control, deadLetterTopic: deadLetterTopic)
+                    Self.delivered(report, tracker: tracker, stats: stats, control: control, deadLetterTopic: deadLetterTopic, logger: kafkaLogger)
                 },
                 onError: onError, onLog: onLog)
             let rebalance = RebalanceRelay()
@@ -103,6 +103,7 @@ public final class ScoringPipeline: Sendable {
         }
         let decoder = self.decoder
         let writeback = self.writeback
+        let tracker = self.tracker
         let (model, producer, intake, stats, control, configuration, logger) =
             (self.model, self.producer, self.intake, self.stats, self.control, self.configuration, self.logger)
         // One namespace for the batcher's lookups and the writer's writes.
@@ -116,7 +117,10 @@ public final class ScoringPipeline: Sendable {
         let batcher = NamedThread("streamscore.batcher") {
             var batcher = Batcher(
                 model: model, producer: producer, intake: intake, stats: stats, control: control,
-                configuration: configuration, cacheNamespace: cacheNamespace, writeback: writeback, logger: logger)
+                configuration: configuration, cacheNamespace: cacheNamespace, writeback: writeback, logger: logger,
+                refusedDeadLetter: { token, error in
+                    Self.droppedDeadLetter(token: token, error, tracker: tracker, stats: stats, logger: logger)
+                })
             batcher.run()
         }
         var cacheWriter: NamedThread?
@@ -127,7 +131,6 @@ public final class ScoringPipeline: Sendable {
         }
         let pollLoop = self.pollLoop
         let consumer = self.consumer
-        let tracker = self.tracker
         let writer = cacheWriter
         _ = NamedThread("streamscore.kafka.poll") {
             pollLoop.run()
@@ -190,13 +193,24 @@ public final class ScoringPipeline: Sendable {
     }
 
     /// A delivery report, on the delivery thread: completes the record in the tracker.
-    private static func delivered(
+    ///
+    /// A refused output fails the pipeline (its offset is never stored, a restart scores it
+    /// again). A dead letter refused for its content (`KafkaError.isRecordRefused`: too
+    /// large for the topic's limit, against its policy) is logged, counted in
+    /// `streamscore_dead_letters_dropped_total{reason}`, and its offset completes: sending
+    /// it again could never succeed, and one record must not halt the stage. A dead letter
+    /// that failed for a transport fault or a timeout fails the pipeline like an output.
+    static func delivered(
         _ report: DeliveryReport, tracker: OffsetTracker, stats: PipelineStats,
-        control: PipelineControl, deadLetterTopic: String
+        control: PipelineControl, deadLetterTopic: String, logger: Logger
     ) {
         if let error = report.error {
-            stats.deliveryFailures.add(1, ordering: .relaxed)
-            control.fail(.deliveryFailed(topic: report.topic, error))
+            guard report.topic == deadLetterTopic, error.isRecordRefused else {
+                stats.deliveryFailures.add(1, ordering: .relaxed)
+                control.fail(.deliveryFailed(topic: report.topic, error))
+                return
+            }
+            droppedDeadLetter(token: report.token, error, tracker: tracker, stats: stats, logger: logger)
             return
         }
         guard let completion = tracker.complete(report.token) else { return }
@@ -208,6 +222,18 @@ public final class ScoringPipeline: Sendable {
         }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         stats.recordLatency(milliseconds: now - completion.recordTimestamp)
+    }
+
+    /// Counts and logs a dead letter the broker or the producer refused for its content, and
+    /// completes its record.
+    static func droppedDeadLetter(token: UInt64, _ error: KafkaError, tracker: OffsetTracker, stats: PipelineStats, logger: Logger) {
+        stats.recordDroppedDeadLetter(error.name.lowercased())
+        let completion = tracker.complete(token)
+        logger.error("dead letter refused for its content and dropped; its offset completes", metadata: [
+            "error": "\(error)",
+            "source": "\(completion.map { "\($0.partition)" } ?? "?")",
+            "token": "\(token)",
+        ])
     }
 
     /// The model's input count, and its input names where the file carries them, must

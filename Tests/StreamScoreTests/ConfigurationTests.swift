@@ -37,6 +37,11 @@ struct ConfigurationTests {
         ("threshold out of range", "model:\n  threshold: 2\n", "model.threshold"),
         ("cache tier too large", "cache:\n  local_capacity: 1000000000\n", "cache.local_capacity"),
         ("not YAML", "batch: [unclosed\n", "not valid YAML"),
+        ("dead letters into the input", "topics:\n  input: tx\n  dead_letter: tx\n", "topics.dead_letter"),
+        ("outputs into the input", "topics:\n  input: tx\n  output: tx\n", "topics.output"),
+        ("dead letters into the outputs", "topics:\n  output: s\n  dead_letter: s\n", "topics.dead_letter"),
+        ("instance id as a raw property", "kafka:\n  consumer:\n    group.instance.id: a\n", "kafka.instance_id"),
+        ("poll interval below the drain", "kafka:\n  consumer:\n    max.poll.interval.ms: \"5000\"\n", "kafka.consumer.max.poll.interval.ms"),
     ]
 
     /// The demo spec with the channel vocabulary in the wrong order: the right input count,

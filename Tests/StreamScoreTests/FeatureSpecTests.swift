@@ -127,7 +127,15 @@ struct FeatureSpecTests {
             #expect(got == Float(value), "\(text)")
         }
         #expect(Self.reason(d, #"{"id":1,"x":1e400}"#) == .nonFinite(field: "x"))
-        #expect(Self.reason(d, #"{"id":1,"x":1e300}"#) == .nonFinite(field: "x"), "finite as a double, not as a float")
+        #expect(Self.reason(d, #"{"id":1,"x":1e300}"#) == .nonFiniteTransform(field: "x", transform: "float32", input: 1e300), "finite as a double, not as a float")
+        // A transform that makes a finite value non-finite is named, with the value it got.
+        let logged = try Self.decoder([Input(field: "amount", log1p: true)])
+        let negative = Self.reason(logged, #"{"id":1,"amount":-5}"#)
+        #expect(negative == .nonFiniteTransform(field: "amount", transform: "log1p", input: -5))
+        #expect(negative?.reason == "non_finite")
+        #expect(negative?.description.contains("clip") == true)
+        let clipped = try Self.decoder([Input(field: "amount", clip: 0...1e9, log1p: true)])
+        #expect(try Self.row(clipped, #"{"id":1,"amount":-5}"#) == [0], "clip before log1p scores it")
         #expect(Self.reason(d, #"{"id":1,"x":"12.5"}"#)?.reason == "wrong_type")
         let lenient = try Self.decoder([Input(field: "x")], numbersInStrings: true)
         #expect(try Self.row(lenient, #"{"id":1,"x":"12.5"}"#) == [12.5])

@@ -7,7 +7,7 @@ struct OffsetTrackerTests {
     let tp = TopicPartition("t", 0)
 
     func register(_ tracker: OffsetTracker, _ offsets: [Int64], partition: TopicPartition? = nil) -> [UInt64] {
-        tracker.register(partition ?? tp, records: offsets.map { ($0, 1_000 + $0) })
+        tracker.register(partition ?? tp, records: offsets.map { ($0, 1_000 + $0) }).tokens.map { $0! }
     }
 
     @Test("The watermark advances only over a contiguous run of completed records")
@@ -72,6 +72,40 @@ struct OffsetTrackerTests {
         #expect(tracker.complete(old[1]) == nil, "a report from the revoked assignment")
         #expect(tracker.inFlight([tp]) == 2)
         #expect(tracker.complete(new[0])?.nextOffset == 2)
+    }
+
+    @Test("A position that moves backwards (OFFSET_OUT_OF_RANGE reset) starts a new epoch instead of trapping")
+    func rewind() {
+        let tracker = OffsetTracker()
+        let before = register(tracker, [100, 101, 102])
+        #expect(tracker.complete(before[0])?.nextOffset == 101)
+        #expect(tracker.takeAdvanced() == [tp: 101])
+        // librdkafka reset the position to 40 while 101 and 102 were in flight; one fetch
+        // can even hold both sides of the rewind.
+        let registration = tracker.register(tp, records: [(Int64(103), Int64(0)), (40, 0), (41, 0)])
+        #expect(registration.rewinds.count == 1)
+        #expect(registration.rewinds.first?.from == 103)
+        #expect(registration.rewinds.first?.to == 40)
+        let after = registration.tokens.map { $0! }
+        #expect(tracker.inFlight() == 2, "the old epoch's records are forgotten")
+        #expect(tracker.complete(before[1]) == nil, "a late report of the old epoch completes nothing")
+        #expect(tracker.complete(after[0]) == nil, "103 belonged to the old epoch too")
+        #expect(tracker.complete(after[1])?.nextOffset == 41)
+        #expect(tracker.takeAdvanced() == [tp: 41], "the watermark restarts at the new position")
+        #expect(tracker.complete(after[2])?.nextOffset == 42)
+        // A rewind onto an offset already completed (nothing in flight) is one too.
+        #expect(tracker.register(tp, records: [(Int64(41), Int64(0))]).rewinds.count == 1)
+        #expect(tracker.inFlight() == 1)
+    }
+
+    @Test("An offset a token cannot carry is refused, not trapped on")
+    func unsupportedOffset() {
+        let tracker = OffsetTracker()
+        let registration = tracker.register(tp, records: [(Int64(-5), Int64(0)), (1 << 44, 0), (7, 0)])
+        #expect(registration.tokens[0] == nil)
+        #expect(registration.tokens[1] == nil)
+        #expect(registration.tokens[2] != nil)
+        #expect(tracker.inFlight() == 1)
     }
 
     @Test("Partitions are independent")

@@ -29,6 +29,16 @@ final class RDKafkaConfig {
         }
     }
 
+    /// A property's value as librdkafka holds it (its default when none was set), or nil
+    /// for an unknown property.
+    func get(_ key: String) -> String? {
+        var size = 0
+        guard rd_kafka_conf_get(pointer, key, nil, &size) == RD_KAFKA_CONF_OK, size > 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: size)
+        guard rd_kafka_conf_get(pointer, key, &buffer, &size) == RD_KAFKA_CONF_OK else { return nil }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
     /// Hands the configuration over; after this call `deinit` destroys nothing.
     func release() -> OpaquePointer? {
         defer { pointer = nil }

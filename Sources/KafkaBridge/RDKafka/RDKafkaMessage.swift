@@ -24,7 +24,7 @@ enum RDKafkaMessage {
         }
         return KafkaRecord(
             topic: topic, partition: m.partition, offset: m.offset, timestamp: timestamp,
-            key: key, value: value, headers: headers)
+            key: key, value: value, headers: headers, isTombstone: m.payload == nil)
     }
 
     /// The error text carried in an error message's payload.

@@ -17,19 +17,26 @@ final class RDKafkaQueue: @unchecked Sendable {
     /// Fills `buffer` with up to its capacity of messages, waiting at most `timeoutMs` for
     /// the *first* one; the caller destroys each message.
     ///
-    /// `rd_kafka_consume_batch_queue` waits until the batch is full or the timeout passes,
-    /// which would add the whole timeout to every record's latency on a quiet topic. So:
-    /// take what is ready, else wait for one message, then take what is ready after it.
+    /// One `rd_kafka_consume_queue` call per message, never `rd_kafka_consume_batch_queue`:
+    /// in librdkafka 2.0.2 the batch call advances a partition's application offset for
+    /// every message it takes, and then drops the ones a version barrier (pause, resume,
+    /// seek, a rebalance served inside the call) makes outdated; a later resume starts from
+    /// that advanced offset, and the dropped records are skipped for good (fixed in 2.1.0,
+    /// librdkafka PR #4208). The single-message call prepares only the message it returns.
+    /// It also returns as soon as one message is ready, where the batch call would wait for
+    /// a full batch and add its timeout to every record's latency on a quiet topic.
+    /// Cost: a queue lock per message instead of per batch (`BENCHMARKS.md`).
     func consumeBatch(
         timeoutMs: Int32, into buffer: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>
     ) -> Int {
-        let ready = max(0, rd_kafka_consume_batch_queue(pointer, 0, buffer.baseAddress, buffer.count))
-        if ready > 0 || timeoutMs == 0 { return ready }
-        guard let first = rd_kafka_consume_queue(pointer, timeoutMs) else { return 0 }
-        buffer[0] = first
-        guard buffer.count > 1 else { return 1 }
-        let more = rd_kafka_consume_batch_queue(pointer, 0, buffer.baseAddress! + 1, buffer.count - 1)
-        return 1 + max(0, more)
+        var count = 0
+        var wait = timeoutMs
+        while count < buffer.count, let message = rd_kafka_consume_queue(pointer, wait) {
+            buffer[count] = message
+            count += 1
+            wait = 0
+        }
+        return count
     }
 
     deinit {

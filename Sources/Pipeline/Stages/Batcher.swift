@@ -36,6 +36,10 @@ struct Batcher {
     private var cachedScoring: CachedScoring?
     private var cached: [Bool]
     private var output: ScoredRecord
+    private var deadLetters: DeadLetter
+    /// A dead letter the producer refused for its content at once (synchronously): the
+    /// pipeline counts it and completes its offset, as for a refusal in a delivery report.
+    private let refusedDeadLetter: @Sendable (_ token: UInt64, KafkaError) -> Void
 
     /// With Redis lookups: the previous batch, its `MGET` sent and not yet read. It is
     /// finished and sent after the next batch's `MGET` has gone out (or as soon as no input
@@ -52,8 +56,10 @@ struct Batcher {
     init(
         model: any Model, producer: KafkaProducer, intake: IntakeQueue, stats: PipelineStats,
         control: PipelineControl, configuration: PipelineConfiguration, cacheNamespace: String, writeback: CacheWriteback?,
-        logger: Logger
+        logger: Logger, refusedDeadLetter: @escaping @Sendable (_ token: UInt64, KafkaError) -> Void
     ) {
+        self.refusedDeadLetter = refusedDeadLetter
+        self.deadLetters = DeadLetter(topic: configuration.topics.deadLetter, messageMaxBytes: configuration.producerMessageMaxBytes)
         self.model = model
         self.producer = producer
         self.intake = intake
@@ -62,7 +68,7 @@ struct Batcher {
         self.configuration = configuration
         self.logger = logger
         self.classLabels = model.outputNames ?? (0..<model.outputCount).map(String.init)
-        self.output = ScoredRecord(model: model.identity)
+        self.output = ScoredRecord(model: model.identity, forwardHeaders: configuration.topics.forwardHeaders)
         self.scores = [Float](repeating: 0, count: configuration.batchMaxRows * model.outputCount)
         self.rows.reserveCapacity(configuration.batchMaxRows * model.inputCount)
         self.cached = [Bool](repeating: false, count: configuration.batchMaxRows)
@@ -193,16 +199,16 @@ struct Batcher {
         var encodeNanos: Int64 = 0, produceNanos: Int64 = 0
         var mark = PipelineStats.nowNanos()
         for item in items {
-            let outgoing: OutgoingRecord
+            var outgoing: OutgoingRecord
             switch item.outcome {
             case .row(let r, let id):
                 let outputs = model.outputCount
                 let rowScores = scores[(r * outputs)..<((r + 1) * outputs)]
                 if let bad = rowScores.first(where: { !$0.isFinite }) {
                     stats.recordDeadLetter("non_finite")
-                    outgoing = DeadLetter.make(
+                    outgoing = deadLetters.make(
                         input: item.record, reason: "non_finite", field: "score",
-                        message: "model produced a non-finite score (\(bad))", topic: topics.deadLetter)
+                        message: "model produced a non-finite score (\(bad))")
                 } else if outputs == 1 {
                     let score = rowScores[rowScores.startIndex]
                     if score >= configuration.decisionThreshold { stats.flagged.add(1, ordering: .relaxed) }
@@ -214,16 +220,32 @@ struct Batcher {
                         input: item.record, id: id, probabilities: rowScores, classes: classes,
                         cached: false, topic: topics.output)
                 }
+            case .deadLetter where item.record.isTombstone:
+                stats.recordDeadLetter("tombstone")
+                outgoing = deadLetters.tombstone(input: item.record)
             case .deadLetter(let error):
                 stats.recordDeadLetter(error.reason)
-                outgoing = DeadLetter.make(input: item.record, error: error, topic: topics.deadLetter)
+                outgoing = deadLetters.make(input: item.record, error: error)
             case .passthrough:
                 outgoing = output.passthrough(item.record, topic: topics.output)
+            }
+            if outgoing.topic == topics.output, outgoing.value.count + 2 * (outgoing.key?.count ?? 0) + 1024 > deadLetters.limit,
+               outgoing.wireSize > deadLetters.limit {
+                // A key or an input that large makes an output the producer would refuse.
+                stats.recordDeadLetter("too_large")
+                outgoing = deadLetters.make(
+                    input: item.record, reason: "too_large", field: nil,
+                    message: "the output would be \(outgoing.wireSize) bytes, over the producer's message.max.bytes (\(configuration.producerMessageMaxBytes))")
+            }
+            if outgoing.topic == topics.deadLetter, outgoing.headers.contains(where: { $0.name == Header.deadLetterTruncated }) {
+                stats.deadLettersTruncated.add(1, ordering: .relaxed)
             }
             let built = PipelineStats.nowNanos()
             encodeNanos += built - mark
             do {
                 try producer.send(outgoing, token: item.token)
+            } catch where outgoing.topic == topics.deadLetter && error.isRecordRefused {
+                refusedDeadLetter(item.token, error)
             } catch {
                 control.fail(.deliveryFailed(topic: outgoing.topic, error))
                 break

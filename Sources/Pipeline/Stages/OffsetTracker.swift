@@ -46,36 +46,63 @@ final class OffsetTracker: Sendable {
 
     private let state = Mutex(State())
 
-    /// Registers records fetched for one partition, in offset order; returns their tokens.
-    func register(_ tp: TopicPartition, records: some Collection<(offset: Int64, timestamp: Int64)>) -> [UInt64] {
+    /// What `register` did besides handing out tokens.
+    struct Registration {
+        /// One token per record, in the order given; nil for an offset a token cannot hold
+        /// (negative, or at least 2^44), which the caller must not send on.
+        var tokens: [UInt64?]
+        /// Each time the partition's position moved backwards (an offset at or below one
+        /// already registered): the last offset registered before and the one after.
+        var rewinds: [(from: Int64, to: Int64)] = []
+    }
+
+    /// Registers records fetched for one partition, in fetch order, and returns their tokens.
+    ///
+    /// Offsets normally rise. When one does not (librdkafka reset the position after
+    /// `OFFSET_OUT_OF_RANGE`: a truncated log, a broker that lost its tail, retention that
+    /// passed the position), the partition starts a new epoch, as a revoke and a re-assign
+    /// would: the records still in flight from before are forgotten (their late delivery
+    /// reports complete nothing), and the watermark restarts at the new position. The
+    /// rewind is reported, never trapped on: the offsets come from the broker.
+    func register(_ tp: TopicPartition, records: some Collection<(offset: Int64, timestamp: Int64)>) -> Registration {
         state.withLock { s in
-            let slot: UInt32
+            var slot: UInt32
             var p: Partition
             if let existing = s.active[tp] {
                 slot = existing
                 p = s.slots.removeValue(forKey: slot)!  // mutated alone, not copied on write
             } else {
-                slot = s.nextSlot
-                s.nextSlot = s.nextSlot + 1 == Self.slotLimit ? 1 : s.nextSlot + 1
-                s.active[tp] = slot
-                p = Partition(topicPartition: tp)
+                (slot, p) = Self.newEpoch(tp, in: &s)
             }
-            var tokens: [UInt64] = []
-            tokens.reserveCapacity(records.count)
+            var registration = Registration(tokens: [])
+            registration.tokens.reserveCapacity(records.count)
             for (offset, timestamp) in records {
-                precondition(offset >= 0 && UInt64(offset) <= Self.offsetMask, "offset out of token range")
-                if let last = p.offsets.last {
-                    precondition(offset > last, "records must be registered in offset order")
+                guard offset >= 0 && UInt64(offset) <= Self.offsetMask else {
+                    registration.tokens.append(nil)
+                    continue
+                }
+                if let last = p.offsets.last ?? p.committable.map({ $0 - 1 }), offset <= last {
+                    registration.rewinds.append((from: last, to: offset))
+                    s.inFlight -= p.done.lazy.filter { !$0 }.count
+                    (slot, p) = Self.newEpoch(tp, in: &s)
                 }
                 p.offsets.append(offset)
                 p.timestamps.append(timestamp)
                 p.done.append(false)
-                tokens.append(UInt64(slot) << Self.offsetBits | UInt64(offset))
+                s.inFlight += 1
+                registration.tokens.append(UInt64(slot) << Self.offsetBits | UInt64(offset))
             }
             s.slots[slot] = p
-            s.inFlight += records.count
-            return tokens
+            return registration
         }
+    }
+
+    /// A new slot for the partition (its previous one, if any, is dropped by the caller).
+    private static func newEpoch(_ tp: TopicPartition, in s: inout State) -> (UInt32, Partition) {
+        let slot = s.nextSlot
+        s.nextSlot = s.nextSlot + 1 == slotLimit ? 1 : s.nextSlot + 1
+        s.active[tp] = slot
+        return (slot, Partition(topicPartition: tp))
     }
 
     /// Marks a record complete (its output or dead letter was acknowledged).

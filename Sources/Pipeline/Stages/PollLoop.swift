@@ -105,8 +105,20 @@ final class PollLoop: Sendable {
             positions[record.topicPartition, default: []].append(i)
         }
         for (tp, indices) in positions {
-            let registered = tracker.register(tp, records: indices.map { (records[$0].offset, records[$0].timestamp) })
-            for (k, i) in indices.enumerated() { tokens[i] = registered[k] }
+            let registration = tracker.register(tp, records: indices.map { (records[$0].offset, records[$0].timestamp) })
+            for rewind in registration.rewinds {
+                stats.rewinds.add(1, ordering: .relaxed)
+                logger.warning("partition position moved backwards: starting a new epoch (records in flight from before are forgotten; their outputs may repeat)", metadata: [
+                    "partition": "\(tp)", "last_offset": "\(rewind.from)", "new_offset": "\(rewind.to)",
+                ])
+            }
+            for (k, i) in indices.enumerated() {
+                guard let token = registration.tokens[k] else {
+                    control.fail(.unsupportedOffset(tp, records[i].offset))
+                    return
+                }
+                tokens[i] = token
+            }
         }
         var start = 0
         while start < records.count {

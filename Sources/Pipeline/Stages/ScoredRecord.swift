@@ -9,7 +9,8 @@ import KafkaBridge
 /// `{"id":…,"key":…,"score":0.71,"class":"high","scores":{"low":0.09,"medium":0.2,"high":0.71},"model":…}`.
 /// `cached` says whether the score came from the score cache. Key: the input key, unchanged;
 /// headers: `streamscore.source.{topic,partition,offset,timestamp}`, `streamscore.model` and
-/// `streamscore.cached`.
+/// `streamscore.cached`, then the input's headers named in `topics.forward_headers` (W3C
+/// `traceparent` and `tracestate` by default, so trace context propagates), in input order.
 ///
 /// Every record is written straight into one byte array, and the header values that repeat
 /// (topic, partition, model, cached) are made once and shared, so a record costs a few
@@ -20,8 +21,11 @@ struct ScoredRecord {
     private let modelJSON: [UInt8]
     private let cachedHeaders = (yes: KafkaHeader(Header.cached, "true"), no: KafkaHeader(Header.cached, "false"))
     private var source = SourceHeaders()
+    /// Input headers copied to the output, by name.
+    private let forwarded: Set<String>
 
-    init(model: String) {
+    init(model: String, forwardHeaders: [String] = []) {
+        forwarded = Set(forwardHeaders)
         modelHeader = KafkaHeader(Header.model, model)
         var json: [UInt8] = []
         JSONWriter.appendString(model, to: &json)
@@ -59,7 +63,14 @@ struct ScoredRecord {
 
     /// The record passed on as it came, with its source headers (`pipeline.mode: passthrough`).
     mutating func passthrough(_ input: KafkaRecord, topic: String) -> OutgoingRecord {
-        OutgoingRecord(topic: topic, key: input.key, value: input.value, headers: source.of(input))
+        var headers = source.of(input)
+        forward(input, into: &headers)
+        return OutgoingRecord(topic: topic, key: input.key, value: input.value, headers: headers, isTombstone: input.isTombstone)
+    }
+
+    private func forward(_ input: KafkaRecord, into headers: inout [KafkaHeader]) {
+        guard !forwarded.isEmpty else { return }
+        for header in input.headers where forwarded.contains(header.name) { headers.append(header) }
     }
 
     private func opening(_ input: KafkaRecord, id: EventID?) -> [UInt8] {
@@ -91,6 +102,7 @@ struct ScoredRecord {
         var headers = source.of(input, extra: 2)
         headers.append(modelHeader)
         headers.append(cached ? cachedHeaders.yes : cachedHeaders.no)
+        forward(input, into: &headers)
         return OutgoingRecord(topic: topic, key: input.key, value: json, headers: headers)
     }
 }
@@ -106,6 +118,14 @@ public enum Header {
     public static let errorReason = "streamscore.error.reason"
     public static let errorField = "streamscore.error.field"
     public static let errorMessage = "streamscore.error.message"
+    /// Dead letters: how many of the original's headers follow StreamScore's (the last N).
+    public static let originalHeaders = "streamscore.original.headers"
+    /// Dead letters sent truncated: the original value's size and SHA-256 (hex), the
+    /// original key's size, and what was cut (`value`, or `value,headers,key`).
+    public static let originalValueSize = "streamscore.original.value_size"
+    public static let originalValueSHA256 = "streamscore.original.value_sha256"
+    public static let originalKeySize = "streamscore.original.key_size"
+    public static let deadLetterTruncated = "streamscore.dead_letter.truncated"
 }
 
 /// The `streamscore.source.*` headers of an output or dead letter. The topic's and the

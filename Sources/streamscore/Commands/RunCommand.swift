@@ -32,6 +32,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Consumer group, overriding kafka.group_id.", valueName: "group"))
     var group: String?
 
+    @Option(help: ArgumentHelp("This worker's stable name in the group (overrides kafka.instance_id; STREAMSCORE_INSTANCE): static membership, so a restarted worker gets its partitions back at once. On Kubernetes, the pod name. Example: --instance scorer-0", valueName: "name"))
+    var instance: String?
+
     @Option(name: .customLong("idle-exit"), help: ArgumentHelp("Stop gracefully after this many seconds with no input and nothing in flight (for scripts and tests).", valueName: "seconds"))
     var idleExit: Double?
 
@@ -50,6 +53,7 @@ struct RunCommand: AsyncParsableCommand {
             var loader = try ConfigLoader(path: config)
             if let bootstrap { loader.set("kafka.bootstrap_servers", bootstrap, flag: "--bootstrap") }
             if let group { loader.set("kafka.group_id", group, flag: "--group") }
+            if let instance { loader.set("kafka.instance_id", instance, flag: "--instance") }
             if let logLevel { loader.set("logging.level", logLevel, flag: "--log-level") }
             if let redis { loader.set("cache.redis_url", redis, flag: "--redis") }
             if let metrics { loader.set("metrics.listen", metrics, flag: "--metrics") }

@@ -27,6 +27,7 @@ enum ConfigSchema {
     static let keys: [Key] = [
         Key(path: "kafka.bootstrap_servers", kind: .string, defaultValue: .scalar("localhost:9092")),
         Key(path: "kafka.group_id", kind: .string, defaultValue: .scalar("streamscore")),
+        Key(path: "kafka.instance_id", kind: .string, defaultValue: .scalar("")),
         Key(path: "kafka.consumer", kind: .properties, defaultValue: .properties([:])),
         Key(path: "kafka.producer", kind: .properties, defaultValue: .properties([:])),
         Key(path: "topics.input", kind: .string, defaultValue: .scalar("transactions")),
@@ -79,7 +80,7 @@ enum ConfigSchema {
     }
 
     /// Shorter environment names some keys also answer to.
-    static let environmentAliases = ["STREAMSCORE_REDIS_URL": "cache.redis_url"]
+    static let environmentAliases = ["STREAMSCORE_REDIS_URL": "cache.redis_url", "STREAMSCORE_INSTANCE": "kafka.instance_id"]
 }
 
 /// A raw configuration value before typing.

@@ -25,6 +25,7 @@ struct Settings {
                 output: try config.string("topics.output"),
                 deadLetter: try config.string("topics.dead_letter")),
             features: try Self.features(config))
+        p.instanceID = config.optionalString("kafka.instance_id")
         p.cache = try Self.cache(config)
         if p.cache != nil && p.features.format == .json {
             p.features.keyFields = try config.list("cache.key_fields")
@@ -60,6 +61,7 @@ struct Settings {
         p.rebalanceDrainTimeout = .milliseconds(try config.integer("rebalance.drain_timeout_ms"))
         p.shutdownTimeout = .milliseconds(try config.integer("shutdown.timeout_ms"))
         do {
+            try p.validateTopics()
             try p.validateKafkaProperties()
         } catch {
             throw ConfigError(key: error.key, reason: error.reason)
