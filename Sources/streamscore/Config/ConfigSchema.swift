@@ -33,6 +33,7 @@ enum ConfigSchema {
         Key(path: "topics.input", kind: .string, defaultValue: .scalar("transactions")),
         Key(path: "topics.output", kind: .string, defaultValue: .scalar("scores")),
         Key(path: "topics.dead_letter", kind: .string, defaultValue: .scalar("transactions.dlq")),
+        Key(path: "topics.forward_headers", kind: .stringList, defaultValue: .list(["traceparent", "tracestate"])),
         Key(path: "model.path", kind: .string, defaultValue: .scalar("Models/fraud-xgb.json")),
         Key(path: "model.format", kind: .string, defaultValue: .scalar("auto")),
         Key(path: "model.threshold", kind: .number, defaultValue: .scalar("0.5")),

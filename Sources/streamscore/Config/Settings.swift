@@ -23,7 +23,8 @@ struct Settings {
             topics: .init(
                 input: try config.string("topics.input"),
                 output: try config.string("topics.output"),
-                deadLetter: try config.string("topics.dead_letter")),
+                deadLetter: try config.string("topics.dead_letter"),
+                forwardHeaders: try config.list("topics.forward_headers")),
             features: try Self.features(config))
         p.instanceID = config.optionalString("kafka.instance_id")
         p.cache = try Self.cache(config)
