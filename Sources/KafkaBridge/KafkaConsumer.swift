@@ -116,13 +116,23 @@ public final class KafkaConsumer: Sendable {
         _ = handle.withPointer { rd_kafka_offsets_store($0, list.pointer) }
     }
 
-    /// Commits the stored offsets synchronously.
+    /// Commits the stored offsets, waiting at most `timeout` for the coordinator's answer.
     ///
-    /// "Nothing to commit" is not an error.
-    public func commit() throws(KafkaError) {
-        let err = handle.withPointer { rd_kafka_commit($0, nil, 0) }
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
-            throw KafkaError(err, context: "commit")
+    /// "Nothing to commit" is not an error. A commit that is not answered in time (no
+    /// coordinator: every broker down) throws `_TIMED_OUT`; the stored offsets stay stored
+    /// and librdkafka's auto-commit sends them later, if the consumer lives on.
+    public func commit(timeout: Duration = .seconds(10)) throws(KafkaError) {
+        let replies = RDKafkaQueue(newOn: handle)
+        let err = handle.withPointer { rk in replies.withPointer { rd_kafka_commit_queue(rk, nil, $0, nil, nil) } }
+        if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "commit") }
+        guard let event = replies.withPointer({ rd_kafka_queue_poll($0, timeout.milliseconds) }) else {
+            throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, context: "commit: no answer within \(timeout)")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let result = rd_kafka_event_error(event)
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaError(result, context: "commit")
         }
     }
 
@@ -151,9 +161,33 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Leaves the group (revoking the assignment through the rebalance callback, which
-    /// commits) and stops the consumer. Call once, from the poll thread, after the last `poll`.
-    public func close() {
-        handle.withPointer { _ = rd_kafka_consumer_close($0) }
+    /// commits) and stops the consumer, waiting at most `timeout`. Call once, from the poll
+    /// thread, after the last `poll`.
+    ///
+    /// - Returns: whether the close finished in time. When it did not (no coordinator to
+    ///   leave the group through), the handle is destroyed later without closing again, and
+    ///   the group notices the member is gone after its session timeout.
+    @discardableResult
+    public func close(timeout: Duration = .seconds(30)) -> Bool {
+        let replies = RDKafkaQueue(newOn: handle)
+        let deadline = ContinuousClock.now + timeout
+        let error = handle.withPointer { rk in replies.withPointer { rd_kafka_consumer_close_queue(rk, $0) } }
+        if let error {
+            rd_kafka_error_destroy(error)
+            return true  // not in a group, or already closed
+        }
+        while handle.withPointer({ rd_kafka_consumer_closed($0) }) == 0 {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else {
+                handle.skipConsumerCloseOnDestroy = true
+                return false
+            }
+            // Serves the revoke (rebalance callback) and returns what is not a callback.
+            if let event = replies.withPointer({ rd_kafka_queue_poll($0, min(left, .milliseconds(100)).milliseconds) }) {
+                rd_kafka_event_destroy(event)
+            }
+        }
+        return true
     }
 }
 

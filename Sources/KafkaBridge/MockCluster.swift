@@ -12,6 +12,21 @@ public final class MockCluster: Sendable {
     /// - Throws: `KafkaError` when librdkafka cannot create it.
     public init(brokers: Int = 1) throws(KafkaError) {
         owner = try RDKafkaMockHandle(brokers: brokers)
+        brokerIDs = Array(1...Int32(brokers))
+    }
+
+    /// The brokers' ids (1…N).
+    public let brokerIDs: [Int32]
+
+    /// Delays every response of a broker by `milliseconds` (0: none).
+    public func setRoundTrip(broker: Int32, milliseconds: Int32) {
+        owner.setRoundTrip(broker: broker, milliseconds: milliseconds)
+    }
+
+    /// Takes a broker down (its connections are closed, new ones refused; leadership does
+    /// not move) or brings it back up.
+    public func setBroker(_ broker: Int32, up: Bool) {
+        owner.setBroker(broker, up: up)
     }
 
     /// Comma-separated `host:port` listeners.

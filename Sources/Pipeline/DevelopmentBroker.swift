@@ -3,7 +3,7 @@ import KafkaBridge
 /// A local Kafka cluster for development, demos and tests: librdkafka's mock cluster,
 /// speaking the real protocol on loopback. Lives as long as this object.
 public final class DevelopmentBroker: Sendable {
-    private let cluster: MockCluster
+    let cluster: MockCluster
 
     /// Starts the cluster and creates `topics`, each with `partitions` partitions.
     public init(brokers: Int = 1, topics: [String], partitions: Int) throws(PipelineError) {

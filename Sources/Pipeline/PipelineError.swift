@@ -8,6 +8,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case invalidFeatures(String)
     /// A Kafka client could not be created or failed fatally.
     case kafka(KafkaError)
+    /// The cluster did not answer at start-up, or lacks the output topics.
+    case unreachable(bootstrap: String, topics: [String], KafkaError)
     /// The broker refused an output or dead letter after librdkafka's own retries. The
     /// record's input offset was not committed: a restart scores it again.
     case deliveryFailed(topic: String, KafkaError)
@@ -23,6 +25,10 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
         case .modelMismatch(let why): "model does not match the feature spec: \(why)"
         case .invalidFeatures(let why): "invalid feature spec: \(why)"
         case .kafka(let error): "kafka: \(error)"
+        case .unreachable(let bootstrap, let topics, let error) where error.name == "UNKNOWN_TOPIC_OR_PART" || error.name == "_UNKNOWN_TOPIC":
+            "the Kafka cluster at \(bootstrap) has no topic among \(topics.joined(separator: ", ")) (\(error)): create the output and dead-letter topics, or check topics.output and topics.dead_letter"
+        case .unreachable(let bootstrap, _, let error):
+            "cannot reach the Kafka cluster at \(bootstrap) within 10 s (\(error)): check kafka.bootstrap_servers (or --bootstrap), that the brokers are up and reachable from here, and the security settings under kafka.producer"
         case .deliveryFailed(let topic, let error): "delivery to \(topic) failed: \(error)"
         case .unsupportedOffset(let tp, let offset): "\(tp) delivered offset \(offset), outside the range 0..<2^44 that output tokens carry"
         case .shutdownTimedOut(let stage): "graceful shutdown timed out while \(stage)"

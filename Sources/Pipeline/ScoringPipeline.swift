@@ -97,6 +97,10 @@ public final class ScoringPipeline: Sendable {
         do {
             // Output metadata first: otherwise the first batches wait for it in librdkafka.
             try producer.prepare(topics: [configuration.topics.output, configuration.topics.deadLetter], timeout: .seconds(10))
+        } catch {
+            throw .unreachable(bootstrap: configuration.bootstrapServers, topics: [configuration.topics.output, configuration.topics.deadLetter], error)
+        }
+        do {
             try consumer.subscribe([configuration.topics.input])
         } catch {
             throw .kafka(error)

@@ -74,8 +74,12 @@ final class RDKafkaHandle: @unchecked Sendable {
         callbacks.takeUnretainedValue().onError(error)
     }
 
+    /// Set when a consumer's close did not finish in time: destroying it then must not
+    /// try to close it again (which would wait for the group coordinator without bound).
+    nonisolated(unsafe) var skipConsumerCloseOnDestroy = false
+
     deinit {
-        rd_kafka_destroy(pointer)
+        rd_kafka_destroy_flags(pointer, skipConsumerCloseOnDestroy ? Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) : 0)
         callbacks.release()
     }
 }

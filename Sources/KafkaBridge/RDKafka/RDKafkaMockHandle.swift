@@ -33,6 +33,14 @@ final class RDKafkaMockHandle: @unchecked Sendable {
         }
     }
 
+    func setRoundTrip(broker: Int32, milliseconds: Int32) {
+        _ = rd_kafka_mock_broker_set_rtt(cluster, broker, milliseconds)
+    }
+
+    func setBroker(_ broker: Int32, up: Bool) {
+        _ = up ? rd_kafka_mock_broker_set_up(cluster, broker) : rd_kafka_mock_broker_set_down(cluster, broker)
+    }
+
     deinit {
         rd_kafka_mock_cluster_destroy(cluster)
     }

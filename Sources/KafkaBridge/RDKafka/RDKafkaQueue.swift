@@ -14,6 +14,16 @@ final class RDKafkaQueue: @unchecked Sendable {
         pointer = handle.withPointer { rd_kafka_queue_get_consumer($0)! }
     }
 
+    /// A new queue of the handle's, for replies (a commit's result, a close's events).
+    init(newOn handle: RDKafkaHandle) {
+        owner = handle
+        pointer = handle.withPointer { rd_kafka_queue_new($0)! }
+    }
+
+    func withPointer<R>(_ body: (OpaquePointer) throws -> R) rethrows -> R {
+        try body(pointer)
+    }
+
     /// Fills `buffer` with up to its capacity of messages, waiting at most `timeoutMs` for
     /// the *first* one; the caller destroys each message.
     ///

@@ -19,6 +19,9 @@ final class PollLoop: Sendable {
     /// When the idle clock last restarted (input or rebalance), and whether the group has
     /// assigned anything yet: an idle limit must not fire while the group is still forming.
     private let idleClock = Mutex<(since: ContinuousClock.Instant, rebalanced: Bool)>((.now, false))
+    /// Set by the shutdown sequence: a revoke served while the consumer closes must finish
+    /// by then (its commit waits no longer).
+    let shutdownDeadline = Mutex<ContinuousClock.Instant?>(nil)
 
     init(
         consumer: KafkaConsumer, tracker: OffsetTracker, intake: IntakeQueue, stats: PipelineStats,
@@ -154,7 +157,8 @@ final class PollLoop: Sendable {
     /// Waits (bounded) for the revoked partitions' in-flight records, then commits what
     /// completed. Records still in flight at the deadline are left to the next owner.
     private func drain(_ partitions: [TopicPartition]) {
-        let deadline = ContinuousClock.now + configuration.rebalanceDrainTimeout
+        var deadline = ContinuousClock.now + configuration.rebalanceDrainTimeout
+        if let stop = shutdownDeadline.withLock({ $0 }) { deadline = min(deadline, stop) }
         while tracker.inFlight(partitions) > 0 && ContinuousClock.now < deadline && control.failure == nil {
             storeCompleted()
             Thread.sleep(forTimeInterval: 0.005)
@@ -165,7 +169,7 @@ final class PollLoop: Sendable {
         }
         storeCompleted()
         do {
-            try consumer.commit()
+            try consumer.commit(timeout: max(.milliseconds(100), ContinuousClock.now.duration(to: deadline)))
         } catch {
             logger.warning("commit on revoke failed", metadata: ["error": "\(error)"])
         }

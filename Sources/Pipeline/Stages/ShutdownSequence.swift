@@ -21,6 +21,7 @@ struct ShutdownSequence {
 
     func run(workers: [NamedThread], batcher: NamedThread, cacheWriter: NamedThread?, writeback: CacheWriteback?) {
         logger.info("stopping: draining in-flight records", metadata: ["in_flight": "\(tracker.inFlight())"])
+        pollLoop.shutdownDeadline.withLock { $0 = deadline }
         intake.close()
         var timedOut: String?
         for worker in workers where !worker.join(until: deadline) { timedOut = "decoding" }
@@ -36,11 +37,16 @@ struct ShutdownSequence {
         }
         pollLoop.storeCompleted()
         do {
-            try consumer.commit()
+            try consumer.commit(timeout: max(.milliseconds(100), ContinuousClock.now.duration(to: deadline)))
         } catch {
             logger.warning("final commit failed", metadata: ["error": "\(error)"])
         }
-        consumer.close()
+        // Leaving the group needs its coordinator: with every broker down, give up at the
+        // deadline (the group drops this member after its session timeout).
+        if !consumer.close(timeout: max(.milliseconds(100), ContinuousClock.now.duration(to: deadline))) {
+            logger.warning("could not leave the consumer group by the shutdown deadline (brokers unreachable?)")
+            timedOut = timedOut ?? "leaving the consumer group"
+        }
         producer.close()
         control.finish(timedOutIn: timedOut)
         logger.info("stopped", metadata: [

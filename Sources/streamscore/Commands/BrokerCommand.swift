@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import Pipeline
 import ServiceLifecycle
@@ -16,9 +17,18 @@ struct BrokerCommand: AsyncParsableCommand {
 
             A topic written name:N gets N partitions instead of --partitions.
 
+            With --control, each line on standard input injects a fault and is answered \
+            on stdout with "CONTROL ok <line>" (or "CONTROL error <line>"): \
+            "errors API COUNT CODE" fails the next COUNT requests of a Kafka API \
+            (0 Produce, 1 Fetch, 8 OffsetCommit) with a Kafka error code \
+            (1 OFFSET_OUT_OF_RANGE, 6 NOT_LEADER_FOR_PARTITION, 10 MESSAGE_TOO_LARGE); \
+            "rtt MS" delays every response; "down" and "up" take every broker down \
+            (connections refused) and back. The fault suite (make faults) drives it this way.
+
             Example:
               streamscore broker --partitions 8 --topics transactions,scores,transactions.dlq
               streamscore broker --partitions 96 --topics backlog,live:8
+              streamscore broker --control      # then type: rtt 200
             """
     )
 
@@ -30,6 +40,9 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Number of brokers in the cluster.")
     var brokers = 1
+
+    @Flag(name: .long, help: ArgumentHelp("Read fault injections from standard input, one per line: \(BrokerFault.grammar)."))
+    var control = false
 
     func validate() throws {
         guard partitions > 0 else { throw ValidationError("--partitions must be positive") }
@@ -55,6 +68,22 @@ struct BrokerCommand: AsyncParsableCommand {
         for topic in topics { try broker.createTopic(topic.name, partitions: topic.partitions) }
         Terminal.out("BOOTSTRAP=\(broker.bootstrapServers)")
         Terminal.err("mock Kafka cluster: \(brokers) broker(s), topics \(names.joined(separator: ", ")) with \(partitions) partitions; stop with Ctrl-C")
+        if control {
+            // stdin is read on a thread of its own: readLine blocks.
+            Thread {
+                Thread.current.name = "broker.control"
+                while let line = readLine() {
+                    let text = line.trimmingCharacters(in: .whitespaces)
+                    guard !text.isEmpty else { continue }
+                    if let fault = BrokerFault(line: text) {
+                        broker.inject(fault)
+                        Terminal.out("CONTROL ok \(text)")
+                    } else {
+                        Terminal.out("CONTROL error \(text): expected \(BrokerFault.grammar)")
+                    }
+                }
+            }.start()
+        }
         let group = ServiceGroup(
             services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "streamscore.broker"))

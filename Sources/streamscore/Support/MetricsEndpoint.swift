@@ -28,6 +28,13 @@ enum MetricsSetup {
 /// The worker's HTTP endpoint (`metrics.listen`): `GET /metrics` in the Prometheus text
 /// format, `GET /health` (200 while the pipeline runs, 503 once it stopped or failed).
 enum MetricsEndpoint {
+    /// `http://127.0.0.1:9464/metrics` (an IPv6 address in brackets) for the bound address.
+    static func url(ip: String?, boundPort: Int?, host: String, port: Int) -> String {
+        let ip = ip ?? host
+        let hostPart = ip.contains(":") ? "[\(ip)]" : ip
+        return "http://\(hostPart):\(boundPort ?? port)/metrics"
+    }
+
     static func service(host: String, port: Int, pipeline: ScoringPipeline, logger: Logger) -> any Service {
         let metrics = PipelineMetrics(stats: pipeline.stats)
         let registry = MetricsSetup.registry
@@ -53,7 +60,7 @@ enum MetricsEndpoint {
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "streamscore"),
             onServerRunning: { channel in
-                logger.info("metrics: http://\(channel.localAddress?.description ?? "\(host):\(port)")/metrics")
+                logger.info("metrics served", metadata: ["url": "\(url(ip: channel.localAddress?.ipAddress, boundPort: channel.localAddress?.port, host: host, port: port))"])
             },
             logger: quiet)
     }

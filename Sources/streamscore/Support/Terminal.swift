@@ -4,10 +4,11 @@ import Foundation
 enum Terminal {
     static let isInteractive = isatty(STDERR_FILENO) != 0
 
-    /// Prints a line to stdout and flushes (scripts read the first line at once).
+    /// Writes a line to stdout at once, unbuffered (scripts and tests wait for lines such
+    /// as the broker's `BOOTSTRAP=`, also when stdout is a pipe or a file).
     static func out(_ line: String) {
-        print(line)
-        fflush(nil)
+        fflush(nil)  // anything print() buffered goes first
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     static func err(_ line: String) {
