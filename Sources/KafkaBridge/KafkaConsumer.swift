@@ -165,8 +165,9 @@ public final class KafkaConsumer: Sendable {
     /// thread, after the last `poll`.
     ///
     /// - Returns: whether the close finished in time. When it did not (no coordinator to
-    ///   leave the group through), the handle is destroyed later without closing again, and
-    ///   the group notices the member is gone after its session timeout.
+    ///   leave the group through), the handle is abandoned rather than destroyed (see
+    ///   `RDKafkaHandle.abandonOnDeinit`), and the group drops the member after its session
+    ///   timeout.
     @discardableResult
     public func close(timeout: Duration = .seconds(30)) -> Bool {
         let replies = RDKafkaQueue(newOn: handle)
@@ -179,7 +180,7 @@ public final class KafkaConsumer: Sendable {
         while handle.withPointer({ rd_kafka_consumer_closed($0) }) == 0 {
             let left = ContinuousClock.now.duration(to: deadline)
             guard left > .zero else {
-                handle.skipConsumerCloseOnDestroy = true
+                handle.abandonOnDeinit = true
                 return false
             }
             // Serves the revoke (rebalance callback) and returns what is not a callback.

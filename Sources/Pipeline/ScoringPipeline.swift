@@ -140,7 +140,11 @@ public final class ScoringPipeline: Sendable {
             pollLoop.run()
             let sequence = ShutdownSequence(
                 consumer: consumer, producer: producer, intake: intake, tracker: tracker, pollLoop: pollLoop,
-                control: control, stats: stats, logger: logger, deadline: .now + configuration.shutdownTimeout)
+                control: control, stats: stats, logger: logger,
+                // From the stop request, less what exiting takes after the sequence
+                // (stopping the delivery thread, destroying the clients), so the whole stop
+                // fits shutdown.timeout_ms (Kubernetes' grace period).
+                deadline: (control.stopRequestedAt ?? .now) + configuration.shutdownTimeout - ShutdownSequence.exitReserve)
             sequence.run(workers: workers, batcher: batcher, cacheWriter: writer, writeback: writeback)
         }
         logger.info("pipeline started", metadata: [

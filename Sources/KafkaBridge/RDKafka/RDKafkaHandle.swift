@@ -74,12 +74,17 @@ final class RDKafkaHandle: @unchecked Sendable {
         callbacks.takeUnretainedValue().onError(error)
     }
 
-    /// Set when a consumer's close did not finish in time: destroying it then must not
-    /// try to close it again (which would wait for the group coordinator without bound).
-    nonisolated(unsafe) var skipConsumerCloseOnDestroy = false
+    /// Set (once, by the closing thread) when a consumer's close did not finish by its
+    /// deadline. Such a handle is abandoned, not destroyed: librdkafka 2.0.2's destroy then
+    /// waits for the group coordinator without bound (its main thread spins; seen with
+    /// every broker down), which would hold up the process's exit past the shutdown
+    /// timeout. The worker exits right after; the group drops the member after its session
+    /// timeout.
+    nonisolated(unsafe) var abandonOnDeinit = false
 
     deinit {
-        rd_kafka_destroy_flags(pointer, skipConsumerCloseOnDestroy ? Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) : 0)
+        guard !abandonOnDeinit else { return }  // leaks the handle and its callbacks, on purpose
+        rd_kafka_destroy(pointer)
         callbacks.release()
     }
 }

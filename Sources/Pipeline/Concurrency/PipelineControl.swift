@@ -9,6 +9,8 @@ final class PipelineControl: Sendable {
 
     private struct State {
         var stopReason: String?
+        /// When the first stop was asked for: the shutdown deadline counts from here.
+        var stopRequestedAt: ContinuousClock.Instant?
         var failure: PipelineError?
         var outcome: Outcome?
     }
@@ -18,15 +20,18 @@ final class PipelineControl: Sendable {
     /// Asks for a graceful stop; the first reason given wins.
     func requestStop(_ reason: String) {
         state.withLock { s in
-            if s.stopReason == nil { s.stopReason = reason }
+            if s.stopReason == nil { (s.stopReason, s.stopRequestedAt) = (reason, .now) }
         }
     }
+
+    /// When the stop was asked for (nil while running).
+    var stopRequestedAt: ContinuousClock.Instant? { state.read { $0.stopRequestedAt } }
 
     /// Records a failure (the first wins) and asks for a stop.
     func fail(_ error: PipelineError) {
         state.withLock { s in
             if s.failure == nil { s.failure = error }
-            if s.stopReason == nil { s.stopReason = "failure" }
+            if s.stopReason == nil { (s.stopReason, s.stopRequestedAt) = ("failure", .now) }
         }
     }
 

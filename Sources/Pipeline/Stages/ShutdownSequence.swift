@@ -9,6 +9,10 @@ import Logging
 /// Each step waits at most until the overall deadline (`shutdown.timeout`); a step that
 /// misses it ends the run as `shutdownTimedOut`, committing only what was acknowledged.
 struct ShutdownSequence {
+    /// Kept free before `shutdown.timeout` for what follows the sequence: stopping the
+    /// delivery thread (up to one 100 ms poll), destroying the clients, exiting.
+    static let exitReserve: Duration = .milliseconds(500)
+
     let consumer: KafkaConsumer
     let producer: KafkaProducer
     let intake: IntakeQueue
