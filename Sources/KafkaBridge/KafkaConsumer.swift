@@ -183,10 +183,16 @@ public final class KafkaConsumer: Sendable {
                 handle.abandonOnDeinit = true
                 return false
             }
-            // Serves the revoke (rebalance callback) and returns what is not a callback.
-            if let event = replies.withPointer({ rd_kafka_queue_poll($0, min(left, .milliseconds(100)).milliseconds) }) {
-                rd_kafka_event_destroy(event)
+            // The close's revoke comes back as an event: hand it to the rebalance callback,
+            // as `rd_kafka_consumer_close` does (`rd_kafka_queue_poll_callback` cannot be
+            // used: it asserts on the events it does not serve).
+            guard let event = replies.withPointer({ rd_kafka_queue_poll($0, min(left, .milliseconds(100)).milliseconds) }) else { continue }
+            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE {
+                handle.withPointer { rk in
+                    rdkafkaRebalanceCallback(rk, rd_kafka_event_error(event), rd_kafka_event_topic_partition_list(event), rd_kafka_opaque(rk))
+                }
             }
+            rd_kafka_event_destroy(event)
         }
         return true
     }

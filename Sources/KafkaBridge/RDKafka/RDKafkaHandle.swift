@@ -155,7 +155,7 @@ private func rdkafkaDeliveryCallback(
     ))
 }
 
-private func rdkafkaRebalanceCallback(
+func rdkafkaRebalanceCallback(
     _ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t,
     _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, _ opaque: UnsafeMutableRawPointer?
 ) {
