@@ -13,7 +13,7 @@ ifeq ($(shell uname -m),x86_64)
 RELEASE_CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DSTREAMSCORE_FMA -Xswiftc -DSTREAMSCORE_AVX2
 endif
 
-.PHONY: deps build release demo test fuzz clean bench-e2e
+.PHONY: deps build release demo test faults fuzz clean bench-e2e
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -52,6 +52,14 @@ ifneq ($(strip $(RELEASE_CPU_FLAGS)),)
 	$(SWIFT) build --build-tests --scratch-path .build-cpu $(RELEASE_CPU_FLAGS)
 	$(SWIFT) test --skip-build --scratch-path .build-cpu --filter '$(ENGINE_SUITES)'
 endif
+
+# The fault suite: the release binary against the mock cluster (faults injected through
+# `streamscore broker --control`) and a real redis-server, one short scenario per fault,
+# every input offset accounted for through the output headers. Prints a table and exits
+# non-zero on any loss, crash or missed deadline. FAULTS_ARGS="--only sigkill,poison" runs some.
+FAULTS_ARGS ?=
+faults: release $(PEER_VENV)
+	python3 scripts/faults.py --binary .build/release/streamscore $(FAULTS_ARGS)
 
 # The decoder under libFuzzer with AddressSanitizer, for FUZZ_SECONDS, starting from the
 # committed corpus (new finds stay in .build-fuzz/corpus; crashes are written as

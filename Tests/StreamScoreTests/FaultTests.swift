@@ -95,3 +95,17 @@ struct FaultTests {
         #expect(try setup.reader.committed(group: setup.group, topic: setup.input, partitions: 8) == ends)
     }
 }
+
+@Suite("Broker fault control")
+struct BrokerFaultTests {
+    @Test("Control lines parse into faults; anything else is refused")
+    func parse() {
+        #expect(BrokerFault(line: "errors 1 1 1") == .requestErrors(apiKey: 1, count: 1, code: 1))
+        #expect(BrokerFault(line: "rtt 3000") == .roundTrip(milliseconds: 3000))
+        #expect(BrokerFault(line: "down") == .brokersDown)
+        #expect(BrokerFault(line: "up") == .brokersUp)
+        for bad in ["", "errors 1 1", "errors x 1 1", "errors 0 0 6", "rtt -1", "down now", "reboot"] {
+            #expect(BrokerFault(line: bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -54,8 +54,13 @@ enum MetricsEndpoint {
                 }
             return Response(status: status, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+        // Hummingbird logs its own shutdown at error level ("Waiting on child channel:
+        // CancellationError()", "Server shutdown error: Already closed") whenever the
+        // service group stops, cleanly or after a failure, and operators alert on error:
+        // keep only its critical lines. A server that cannot start (a port in use) still
+        // stops the worker, as the error its service throws.
         var quiet = logger
-        quiet.logLevel = max(logger.logLevel, .warning)
+        quiet.logLevel = .critical
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "streamscore"),
