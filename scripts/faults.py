@@ -227,7 +227,7 @@ def wait_for_growth(topics, topic, before, timeout=60):
     return None
 
 
-def drain(binary, broker, config, group, extra=(), idle=3, timeout=180):
+def drain(binary, broker, config, group, extra=(), idle=3, timeout=300):
     """Runs a worker until it has been idle `idle` seconds; returns its exit status."""
     w = Worker(binary, broker.bootstrap, config, group, extra=(*extra, "--idle-exit", str(idle)), name="drain")
     status = w.wait(timeout)
@@ -246,7 +246,9 @@ def result(fault, inputs, lost, duplicated, restarts, recover, ok, note=""):
 def sigkill_loop(ctx, kills=12):
     """SIGKILL at random moments of a live stream (2,000 events/s), restart each time."""
     broker = Broker(ctx.binary)
-    feeder = feed(ctx.binary, broker.bootstrap, seed=7)
+    # A slow stream: each restart waits ~11 s for the mock cluster's rebalance, and a backlog
+    # written a record at a time drains slowly there (one producer batch per fetch).
+    feeder = feed(ctx.binary, broker.bootstrap, rate=300, seed=7)
     try:
         topics = Topics(broker.bootstrap)
         config = write_config(ctx.tmp)

@@ -68,6 +68,17 @@ struct ConfigurationTests {
         #expect(!result.stderr.contains("pipeline started"), "\(c.name): must fail before starting")
     }
 
+    @Test("An unreachable cluster at start-up: exit 1, and stderr names the address and what to check")
+    func unreachable() throws {
+        let worker = try WorkerProcess(["run", "--bootstrap", "127.0.0.1:1"])
+        let status = worker.waitForExit(timeout: .seconds(60))
+        #expect(status == 1)
+        let final = worker.stderr.split(separator: "\n").last { $0.hasPrefix("streamscore: ") } ?? ""
+        #expect(final.contains("127.0.0.1:1"), "\(final)")
+        #expect(final.contains("check kafka.bootstrap_servers"), "\(final)")
+        #expect(!worker.stdout.contains("streamscore:"), "errors go to stderr")
+    }
+
     @Test("Environment variables override the file, and an unknown STREAMSCORE_ variable is an error")
     func environment() throws {
         let wrong = try run(yaml: "", environment: ["STREAMSCORE_BATCH_MAX_ROWS": "many"])
