@@ -236,6 +236,18 @@ def drain(binary, broker, config, group, extra=(), idle=3, timeout=300):
     return status
 
 
+def settle(ctx, broker, topics, config, group, worker, feeder=None):
+    """Ends a scenario: stops the stream, stops the worker with SIGTERM, drains what is left
+    with a fresh worker, and accounts. Returns (alive, exit, drain exit, inputs, lost, dup)."""
+    if feeder:
+        stop_feeding(feeder)
+    alive = worker.proc.poll() is None
+    worker.kill(signal.SIGTERM)
+    status = worker.wait(30)
+    drained = drain(ctx.binary, broker, config, group)
+    return (alive, status, drained, *topics.account())
+
+
 def result(fault, inputs, lost, duplicated, restarts, recover, ok, note=""):
     return {"fault": fault, "inputs": inputs, "lost": lost, "duplicated": duplicated, "restarts": restarts,
             "recover_s": recover, "ok": ok and lost == 0, "note": note}
@@ -289,12 +301,7 @@ def brokers_down(ctx):
         before = topics.total(OUT)
         recover = wait_for_growth(topics, OUT, before, timeout=60)
         time.sleep(2)
-        stop_feeding(feeder)
-        alive = w.proc.poll() is None
-        w.kill(signal.SIGTERM)
-        status = w.wait(30)
-        status2 = drain(ctx.binary, broker, config, "g-down")
-        inputs, lost, dup = topics.account()
+        alive, status, status2, inputs, lost, dup = settle(ctx, broker, topics, config, "g-down", w, feeder)
         return result("all brokers down 10 s under a live stream", inputs, lost, dup, 0, recover,
                       alive and status == 0 and status2 == 0 and recover is not None, "recover: from brokers up")
     finally:
@@ -345,13 +352,8 @@ def rewind(ctx):
         time.sleep(8)
         broker.inject("rtt 0")
         time.sleep(3)
-        stop_feeding(feeder)
-        alive = w.proc.poll() is None
-        w.kill(signal.SIGTERM)
-        status = w.wait(30)
-        status2 = drain(ctx.binary, broker, config, "g-rewind")
+        alive, status, status2, inputs, lost, dup = settle(ctx, broker, topics, config, "g-rewind", w, feeder)
         rewound = "partition position moved backwards" in w.text()
-        inputs, lost, dup = topics.account()
         return result("fetch OFFSET_OUT_OF_RANGE with outputs in flight", inputs, lost, dup, 0, None,
                       alive and status == 0 and status2 == 0 and rewound,
                       "rewound: a new epoch, the partition scored again" if rewound else "no rewind seen")
