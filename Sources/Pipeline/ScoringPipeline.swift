@@ -152,11 +152,11 @@ public final class ScoringPipeline: Sendable {
             "model": "\(model.identity)", "workers": "\(configuration.workers)",
             "cache": "\(configuration.cache.map { "\($0.mode.rawValue): in-process tier" + ($0.redis.map { ", then Redis at \($0)" } ?? " alone") + "; keyed on \(configuration.cacheKey)" } ?? "off")",
         ])
-        let deadLetterLimit = configuration.producerMessageMaxBytes - DeadLetter.batchMargin
-        if configuration.features.maxEventBytes > deadLetterLimit {
+        let messageMaxBytes = configuration.producerMessageMaxBytes
+        if configuration.features.maxEventBytes > DeadLetter.limit(messageMaxBytes: messageMaxBytes) {
             logger.info("dead letters larger than the producer's message.max.bytes are sent cut to fit, with the original's size and SHA-256", metadata: [
                 "features.max_event_bytes": "\(configuration.features.maxEventBytes)",
-                "message.max.bytes": "\(configuration.producerMessageMaxBytes)",
+                "message.max.bytes": "\(messageMaxBytes)",
             ])
         }
         if let cache = configuration.cache, !configuration.passthrough { CacheProbe.start(configuration: cache, logger: logger) }

@@ -235,7 +235,7 @@ struct Batcher {
                 stats.recordDeadLetter("too_large")
                 outgoing = deadLetters.make(
                     input: item.record, reason: "too_large", field: nil,
-                    message: "the output would be \(outgoing.wireSize) bytes, over the producer's message.max.bytes (\(configuration.producerMessageMaxBytes))")
+                    message: "the output would be \(outgoing.wireSize) bytes, over the producer's message.max.bytes (\(deadLetters.messageMaxBytes))")
             }
             if outgoing.topic == topics.deadLetter, outgoing.headers.contains(where: { $0.name == Header.deadLetterTruncated }) {
                 stats.deadLettersTruncated.add(1, ordering: .relaxed)

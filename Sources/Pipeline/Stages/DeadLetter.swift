@@ -15,7 +15,9 @@ import KafkaBridge
 /// (`streamscore.dead_letter.truncated` says what was cut: `value`, or for an original
 /// whose key or headers alone are too large, `value,headers,key`).
 struct DeadLetter {
-    /// The producer's `message.max.bytes`, less room for the record batch's own framing.
+    /// The producer's `message.max.bytes`, as librdkafka holds it.
+    let messageMaxBytes: Int
+    /// The largest record sent: `messageMaxBytes` less room for the batch's own framing.
     let limit: Int
     let topic: String
     private var source = SourceHeaders()
@@ -26,7 +28,13 @@ struct DeadLetter {
 
     init(topic: String, messageMaxBytes: Int) {
         self.topic = topic
-        self.limit = max(1024, messageMaxBytes - Self.batchMargin)
+        self.messageMaxBytes = messageMaxBytes
+        self.limit = Self.limit(messageMaxBytes: messageMaxBytes)
+    }
+
+    /// The largest dead letter (or output) sent under a producer's `message.max.bytes`.
+    static func limit(messageMaxBytes: Int) -> Int {
+        max(1024, messageMaxBytes - batchMargin)
     }
 
     mutating func make(input: KafkaRecord, reason: String, field: String?, message: String) -> OutgoingRecord {

@@ -169,7 +169,7 @@ final class PollLoop: Sendable {
         }
         storeCompleted()
         do {
-            try consumer.commit(timeout: max(.milliseconds(100), ContinuousClock.now.duration(to: deadline)))
+            try consumer.commit(timeout: deadline.timeLeft)
         } catch {
             logger.warning("commit on revoke failed", metadata: ["error": "\(error)"])
         }

@@ -41,13 +41,13 @@ struct ShutdownSequence {
         }
         pollLoop.storeCompleted()
         do {
-            try consumer.commit(timeout: max(.milliseconds(100), ContinuousClock.now.duration(to: deadline)))
+            try consumer.commit(timeout: deadline.timeLeft)
         } catch {
             logger.warning("final commit failed", metadata: ["error": "\(error)"])
         }
         // Leaving the group needs its coordinator: with every broker down, give up at the
         // deadline (the group drops this member after its session timeout).
-        if !consumer.close(timeout: max(.milliseconds(100), ContinuousClock.now.duration(to: deadline))) {
+        if !consumer.close(timeout: deadline.timeLeft) {
             logger.warning("could not leave the consumer group by the shutdown deadline (brokers unreachable?)")
             timedOut = timedOut ?? "leaving the consumer group"
         }
@@ -68,5 +68,13 @@ struct ShutdownSequence {
             "redis_writes": "\(stats.redisWrites.load(ordering: .relaxed))",
             "cache_write_errors": "\(stats.cacheWriteErrors.load(ordering: .relaxed))",
         ])
+    }
+}
+
+extension ContinuousClock.Instant {
+    /// The time until this deadline, but at least 100 ms: a bounded Kafka call (commit,
+    /// close) past its deadline still gets one short try.
+    var timeLeft: Duration {
+        max(.milliseconds(100), ContinuousClock.now.duration(to: self))
     }
 }
