@@ -27,10 +27,13 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // Named threads, locks with waiting, event counts, `Duration` units: what every
+        // threaded target shares (STYLE.md, "Concurrency").
+        .target(name: "Concurrency"),
         // The only Swift code that touches librdkafka.
         .target(
             name: "KafkaBridge",
-            dependencies: ["Crdkafka"]
+            dependencies: ["Crdkafka", "Concurrency"]
         ),
         // Models and kernels. Pure: no I/O threads, no C.
         .systemLibrary(
@@ -38,19 +41,20 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // The only Swift code that touches hiredis: connection, pipelined commands, score cache.
+        // The only Swift code that touches hiredis: the Redis client (URL, connection,
+        // pipelined commands, replies, resolver, server info).
         .target(
             name: "RedisBridge",
-            dependencies: ["Chiredis"],
-            // Optimised in debug builds too, like Inference: the tests check the local tier
-            // that runs in production (no allocation per lookup or insert once full).
+            dependencies: ["Chiredis", "Concurrency"],
+            // Optimised in debug builds too, like Inference: the tests check the command
+            // encoding that runs in production (no allocation per key).
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // AVX2 gather wrappers for the tree walk (clang's gathers are macros Swift cannot import).
         .target(name: "CSIMD"),
         .target(
             name: "Inference",
-            dependencies: ["CSIMD", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CSIMD", "Concurrency", .product(name: "RealModule", package: "swift-numerics")],
             // Optimised in debug builds too: the tests then check the code that scores in
             // production (bit-identical batches, no allocation per call); unoptimised
             // generic loops allocate and run ~100× slower.
@@ -62,11 +66,28 @@ let package = Package(
             // Optimised in debug builds too, like Inference: the tests check the decoding
             // that runs in production (no allocation per event).
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        // Queues, workers, batcher, offset tracking, dead letters, the service.
+        // The score cache: keys, the in-process tier, lookups and writes over Redis, the
+        // batcher's cache step, the write-back after acknowledgement, the start-up probe.
+        .target(
+            name: "ScoreCache",
+            dependencies: [
+                "RedisBridge", "Concurrency", "Inference", "Features",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            // Optimised in debug builds too, like Inference: the tests check the local tier
+            // that runs in production (no allocation per lookup or insert once full).
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        // The synthetic transaction stream and its rate-paced producer: `produce`, the demo
+        // and the benches.
+        .target(name: "Workload", dependencies: ["KafkaBridge", "Concurrency"]),
+        // The scoring pipeline: its stages (poll → intake → decode → batch → cache → score →
+        // produce → delivery → commit), offset tracking, records, stats, the service.
         .target(
             name: "Pipeline",
             dependencies: [
-                "RedisBridge",
+                "ScoreCache", "RedisBridge", "Concurrency",
                 "KafkaBridge", "Inference", "Features",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "streamscore",
             dependencies: [
-                "Pipeline", "Inference", "RedisBridge",
+                "Pipeline", "Inference", "RedisBridge", "ScoreCache", "Workload", "Concurrency", "Features", "KafkaBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "StreamScoreTests",
             dependencies: [
-                "KafkaBridge", "Inference", "Features", "Pipeline", "RedisBridge", "streamscore", "streamscore-fuzz", "AllocationCounter",
+                "KafkaBridge", "Inference", "Features", "Pipeline", "RedisBridge", "ScoreCache", "Workload", "Concurrency", "streamscore", "streamscore-fuzz", "AllocationCounter",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

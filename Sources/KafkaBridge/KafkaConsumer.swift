@@ -55,41 +55,12 @@ public final class KafkaConsumer: Sendable {
     /// exist yet) go to `onError` and are skipped.
     public func poll(maxRecords: Int, timeout: Duration) -> [KafkaRecord] {
         precondition(maxRecords > 0, "poll needs room for at least one record")
-        let ms = timeout.milliseconds
-        return withUnsafeTemporaryAllocation(
-            of: UnsafeMutablePointer<rd_kafka_message_t>?.self, capacity: maxRecords
-        ) { buffer in
-            let count = queue.consumeBatch(timeoutMs: ms, into: buffer)
-            guard count > 0 else { return [] }
-            var records: [KafkaRecord] = []
-            records.reserveCapacity(count)
-            var topicCache: (OpaquePointer?, String) = (nil, "")
-            for i in 0..<count {
-                guard let message = buffer[i] else { continue }
-                defer { rd_kafka_message_destroy(message) }
-                let m = message.pointee
-                if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                    if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                        handle.reportError(KafkaError(m.err, context: RDKafkaMessage.errorText(message)))
-                    }
-                    continue
-                }
-                if topicCache.0 != m.rkt {
-                    topicCache = (m.rkt, m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "")
-                }
-                records.append(RDKafkaMessage.copy(message, topic: topicCache.1))
-            }
-            return records
-        }
+        return queue.consumeRecords(maxRecords: maxRecords, timeoutMs: timeout.timeoutMilliseconds, handle: handle)
     }
 
     /// The partitions currently assigned.
     public func assignment() -> [TopicPartition] {
-        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        let err = handle.withPointer { rd_kafka_assignment($0, &list) }
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        return RDKafkaTopicPartitionList.read(list).map(\.0)
+        RDKafkaTopicPartitionList.assignment(of: handle)
     }
 
     /// Stops fetching the partitions; records already fetched for them are discarded and
@@ -126,7 +97,7 @@ public final class KafkaConsumer: Sendable {
         let err = handle.withPointer { rk in replies.withPointer { rd_kafka_commit_queue(rk, nil, $0, nil, nil) } }
         if err == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "commit") }
-        guard let event = replies.withPointer({ rd_kafka_queue_poll($0, timeout.milliseconds) }) else {
+        guard let event = replies.withPointer({ rd_kafka_queue_poll($0, timeout.timeoutMilliseconds) }) else {
             throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, context: "commit: no answer within \(timeout)")
         }
         defer { rd_kafka_event_destroy(event) }
@@ -139,7 +110,7 @@ public final class KafkaConsumer: Sendable {
     /// The group's committed offsets for these partitions (-1001 where none is committed).
     public func committed(_ partitions: [TopicPartition], timeout: Duration) throws(KafkaError) -> [TopicPartition: Int64] {
         let list = RDKafkaTopicPartitionList(partitions)
-        let err = handle.withPointer { rd_kafka_committed($0, list.pointer, timeout.milliseconds) }
+        let err = handle.withPointer { rd_kafka_committed($0, list.pointer, timeout.timeoutMilliseconds) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "committed") }
         if let error = list.firstError { throw error }
         return Dictionary(list.entries, uniquingKeysWith: { a, _ in a })
@@ -149,7 +120,7 @@ public final class KafkaConsumer: Sendable {
     public func watermarks(_ tp: TopicPartition, timeout: Duration) throws(KafkaError) -> (low: Int64, high: Int64) {
         var low: Int64 = 0, high: Int64 = 0
         let err = handle.withPointer {
-            rd_kafka_query_watermark_offsets($0, tp.topic, tp.partition, &low, &high, timeout.milliseconds)
+            rd_kafka_query_watermark_offsets($0, tp.topic, tp.partition, &low, &high, timeout.timeoutMilliseconds)
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "watermarks \(tp)") }
         return (low, high)
@@ -157,7 +128,7 @@ public final class KafkaConsumer: Sendable {
 
     /// The number of partitions of a topic, from the cluster's metadata.
     public func partitionCount(_ topic: String, timeout: Duration) throws(KafkaError) -> Int {
-        try RDKafkaMetadata.partitionCount(handle, topic: topic, timeoutMs: timeout.milliseconds)
+        try RDKafkaMetadata.partitionCount(handle, topic: topic, timeoutMs: timeout.timeoutMilliseconds)
     }
 
     /// Leaves the group (revoking the assignment through the rebalance callback, which
@@ -186,7 +157,7 @@ public final class KafkaConsumer: Sendable {
             // The close's revoke comes back as an event: hand it to the rebalance callback,
             // as `rd_kafka_consumer_close` does (`rd_kafka_queue_poll_callback` cannot be
             // used: it asserts on the events it does not serve).
-            guard let event = replies.withPointer({ rd_kafka_queue_poll($0, min(left, .milliseconds(100)).milliseconds) }) else { continue }
+            guard let event = replies.withPointer({ rd_kafka_queue_poll($0, min(left, .milliseconds(100)).timeoutMilliseconds) }) else { continue }
             if rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE {
                 handle.withPointer { rk in
                     rdkafkaRebalanceCallback(rk, rd_kafka_event_error(event), rd_kafka_event_topic_partition_list(event), rd_kafka_opaque(rk))
@@ -195,12 +166,5 @@ public final class KafkaConsumer: Sendable {
             rd_kafka_event_destroy(event)
         }
         return true
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, clamped to `Int32` as librdkafka's timeouts are.
-    var milliseconds: Int32 {
-        Int32(clamping: components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
     }
 }

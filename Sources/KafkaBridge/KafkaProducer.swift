@@ -1,16 +1,18 @@
 internal import Crdkafka
-import Foundation
+import Concurrency
 import Synchronization
 
 /// A librdkafka producer whose delivery reports arrive on a thread of their own
 /// (`streamscore.kafka.delivery`).
 ///
 /// `send` may be called from any thread. It never drops a record: when librdkafka's local
-/// queue is full it waits for deliveries to make room, so a slow broker slows the caller.
+/// queue is full it waits until the delivery thread has served reports (which frees their
+/// room), so a slow broker slows the caller.
 /// Each record carries a caller-chosen 64-bit token that comes back in its `DeliveryReport`.
 public final class KafkaProducer: Sendable {
     private let handle: RDKafkaHandle
-    private let loop = DeliveryLoopState()
+    private let loop = DeliveryLoop()
+    private let deliveryThread: NamedThread
     private let queueFullWaits = Atomic<Int>(0)
     /// Topic handles by name, made on first use (records then name their topic by pointer).
     private let topics = Mutex<[String: RDKafkaTopic]>([:])
@@ -20,27 +22,32 @@ public final class KafkaProducer: Sendable {
     /// - Parameters:
     ///   - config: librdkafka properties (`bootstrap.servers`, `enable.idempotence`, …).
     ///   - onDelivery: called once per record on the delivery thread; keep it short.
+    ///   - onDeliveryRound: called on the delivery thread after each poll that served any
+    ///     report (once per round, not per record).
     ///   - onError: client-level errors (connection trouble, fatal idempotence errors).
     ///   - onLog: librdkafka's log lines.
     /// - Throws: `KafkaError` naming a rejected property.
     public init(
         config: KafkaConfig,
         onDelivery: @escaping @Sendable (DeliveryReport) -> Void,
+        onDeliveryRound: @escaping @Sendable () -> Void = {},
         onError: @escaping @Sendable (KafkaError) -> Void = { _ in },
         onLog: @escaping @Sendable (KafkaLogEntry) -> Void = { _ in }
     ) throws(KafkaError) {
         handle = try RDKafkaHandle(
             kind: .producer, config: config,
             callbacks: RDKafkaCallbacks(onDelivery: onDelivery, onError: onError, onLog: onLog))
-        let thread = Thread { [handle, loop] in
-            Thread.current.name = "kafka.delivery"  // the kernel's name too (15 bytes at most)
+        // Blocks in rd_kafka_poll until an event comes or `close` wakes it (the 100 ms bound
+        // only caps a stop whose wake-up a concurrent flush took).
+        deliveryThread = NamedThread("streamscore.kafka.delivery") { [handle, loop] in
             while loop.running.load(ordering: .acquiring) {
-                handle.withPointer { _ = rd_kafka_poll($0, 100) }
+                let events = handle.serveCallbacks(timeoutMs: 100)
+                if events > 0 {
+                    loop.served.announce()
+                    onDeliveryRound()
+                }
             }
-            loop.done.store(true, ordering: .releasing)
         }
-        thread.name = "streamscore.kafka.delivery"
-        thread.start()
     }
 
     /// How many times `send` had to wait for room in librdkafka's queue.
@@ -58,66 +65,20 @@ public final class KafkaProducer: Sendable {
     ///   too large, fatal producer state).
     public func send(_ record: OutgoingRecord, token: UInt64) throws(KafkaError) {
         while true {
+            let seen = loop.served.current
             let error = produce(record, token: token)
             guard let error else { return }
             guard error.code == KafkaError.queueFull, loop.running.load(ordering: .relaxed) else { throw error }
             queueFullWaits.add(1, ordering: .relaxed)
-            usleep(1000)
+            // Room comes back as reports are served (each frees its message). The bound only
+            // covers a flush on another thread serving them (rd_kafka_flush polls too).
+            loop.served.wait(after: seen, until: .now + .milliseconds(100))
         }
     }
 
     private func produce(_ record: OutgoingRecord, token: UInt64) -> KafkaError? {
-        // Headers go in as one application-owned list (VTYPE_HEADERS), not one VTYPE_HEADER
-        // per header: with the latter, librdkafka 2.0.2 frees the headers twice when the
-        // partitioner refuses a record (unknown or unauthorized topic) and crashes
-        // (librdkafka issue #4627). With a list, a failed call leaves it to us to free.
-        let headers = record.headers.isEmpty ? nil : RDKafkaHeaders(record.headers)
         let rkt = topic(record.topic)
-        let error: KafkaError? = record.topic.withCString { topic in
-            record.value.withUnsafeBytes { value in
-                (record.key ?? []).withUnsafeBytes { key in
-                    // At most 8 arguments, on the stack (no allocation per record).
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
-                        var count = 0
-                        func add(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t) -> Void) {
-                            var v = rd_kafka_vu_t()
-                            v.vtype = type
-                            set(&v)
-                            vus[count] = v
-                            count += 1
-                        }
-                        if let rkt {
-                            add(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = rkt.pointer }
-                        } else {
-                            add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-                        }
-                        if let partition = record.partition { add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
-                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                        if !record.isTombstone {
-                            add(RD_KAFKA_VTYPE_VALUE) {
-                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                                $0.u.mem.size = value.count
-                            }
-                        }
-                        if record.key != nil {
-                            add(RD_KAFKA_VTYPE_KEY) {
-                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                                $0.u.mem.size = key.count
-                            }
-                        }
-                        if let timestamp = record.timestamp { add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp } }
-                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)) }
-                        if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers.pointer } }
-                        return handle.withPointer { rk -> KafkaError? in
-                            guard let error = rd_kafka_produceva(rk, vus.baseAddress, count) else { return nil }
-                            return KafkaError(consuming: error)
-                        }
-                    }
-                }
-            }
-        }
-        if error == nil { headers?.handOver() }
-        return withExtendedLifetime(rkt) { error }
+        return withExtendedLifetime(rkt) { handle.produce(record, topic: rkt, token: token) }
     }
 
     /// The topic's handle (nil if librdkafka refuses the name: the record then goes by
@@ -138,7 +99,7 @@ public final class KafkaProducer: Sendable {
     public func prepare(topics: [String], timeout: Duration) throws(KafkaError) -> [String: Int] {
         var counts: [String: Int] = [:]
         for topic in topics {
-            counts[topic] = try RDKafkaMetadata.partitionCount(handle, topic: topic, timeoutMs: timeout.milliseconds)
+            counts[topic] = try RDKafkaMetadata.partitionCount(handle, topic: topic, timeoutMs: timeout.timeoutMilliseconds)
         }
         return counts
     }
@@ -147,27 +108,25 @@ public final class KafkaProducer: Sendable {
     ///
     /// - Returns: whether the queue emptied in time.
     public func flush(timeout: Duration) -> Bool {
-        handle.withPointer { rd_kafka_flush($0, timeout.milliseconds) } == RD_KAFKA_RESP_ERR_NO_ERROR
+        handle.withPointer { rd_kafka_flush($0, timeout.timeoutMilliseconds) } == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
-    /// Stops the delivery thread (after a `flush`, so no report is left behind).
+    /// Stops the delivery thread (after a `flush`, so no report is left behind): wakes its
+    /// blocking poll and waits for it to return.
     public func close() {
-        loop.stop()
+        guard loop.running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        handle.wakeCallbackServer()
+        deliveryThread.join()
     }
 
     deinit {
-        loop.stop()
+        close()
     }
 }
 
-/// Start/stop flags shared between a producer and its delivery thread.
-private final class DeliveryLoopState: Sendable {
+/// What a producer shares with its delivery thread.
+private final class DeliveryLoop: Sendable {
     let running = Atomic<Bool>(true)
-    let done = Atomic<Bool>(false)
-
-    /// Asks the thread to stop and waits until it has (at most one `rd_kafka_poll` timeout).
-    func stop() {
-        running.store(false, ordering: .releasing)
-        while !done.load(ordering: .acquiring) { usleep(1000) }
-    }
+    /// Rounds of delivery reports served: a `send` that met a full queue waits on it.
+    let served = EventCount()
 }

@@ -1,16 +1,19 @@
+import Concurrency
 import Features
-import Foundation
 import Inference
 import KafkaBridge
 import Logging
+import ScoreCache
 import Synchronization
 
-/// The topic-to-topic scoring worker: consumer → intake queue → decode workers → batcher →
-/// model → producer, with offsets stored only after delivery (at-least-once).
+/// The topic-to-topic scoring worker, the composition root of `Stages/`: poll → intake →
+/// decode → batch → cache → score → produce → delivery → commit, with offsets stored only
+/// after delivery (at-least-once).
 ///
-/// Threads: `streamscore.kafka.poll` (consumer, back-pressure, rebalances, shutdown
-/// sequence), `streamscore.worker.N` (decoding), `streamscore.batcher` (scoring and
-/// producing), `streamscore.kafka.delivery` (delivery reports → offset tracker).
+/// Threads: `streamscore.kafka.poll` (consumer, back-pressure, rebalances, commits, shutdown
+/// sequence), `streamscore.worker.N` (decoding), `streamscore.batcher` (batching, the cache
+/// step, scoring and producing), `streamscore.kafka.delivery` (delivery reports → offset
+/// tracker), `streamscore.cache.writer` (new scores to Redis once acknowledged).
 /// Lifecycle: `init` validates and creates the clients, `start` subscribes and starts the
 /// threads, `requestStop` begins a graceful stop, `waitForOutcome` reports how it ended.
 public final class ScoringPipeline: Sendable {
@@ -22,8 +25,12 @@ public final class ScoringPipeline: Sendable {
     private let decoder: EventDecoder
     /// Holds new scores until their outputs are acknowledged; only when they go to Redis.
     private let writeback: CacheWriteback?
-    private let control = PipelineControl()
+    private let control: PipelineControl
     private let tracker = OffsetTracker()
+    /// Rounds of delivery reports (and failures): what a revoke's drain and the cache
+    /// writer wait on.
+    private let progress = EventCount()
+    private let delivery: DeliveryStage
     private let intake: IntakeQueue
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
@@ -49,42 +56,31 @@ public final class ScoringPipeline: Sendable {
         self.intake = IntakeQueue(capacity: configuration.intakeCapacity)
         if let cache = configuration.cache, cache.redis != nil, cache.mode.writes,
            model.outputCount == 1, !configuration.passthrough {
-            writeback = CacheWriteback()
+            writeback = CacheWriteback(progress: progress)
         } else {
             writeback = nil
         }
 
-        let control = self.control
-        let tracker = self.tracker
-        let stats = self.stats
-        let deadLetterTopic = configuration.topics.deadLetter
-        let kafkaLogger = logger
-        let onLog: @Sendable (KafkaLogEntry) -> Void = { entry in
-            kafkaLogger.log(
-                level: entry.level <= 3 ? .error : entry.level == 4 ? .warning : .debug,
-                "librdkafka", metadata: ["facility": "\(entry.facility)", "message": "\(entry.message)"])
-        }
-        let onError: @Sendable (KafkaError) -> Void = { error in
-            if error.isFatal {
-                control.fail(.kafka(error))
-            } else {
-                kafkaLogger.warning("kafka client error", metadata: ["error": "\(error)"])
-            }
-        }
+        let control = PipelineControl(announcingFailureOn: progress)
+        self.control = control
+        let (tracker, stats) = (self.tracker, self.stats)
+        let delivery = DeliveryStage(
+            tracker: tracker, stats: stats, control: control, deadLetterTopic: configuration.topics.deadLetter,
+            progress: progress, logger: logger)
+        self.delivery = delivery
+        let events = KafkaClientEvents(control: control, logger: logger)
         do {
             producer = try KafkaProducer(
                 config: KafkaConfig(configuration.producerConfig),
-                onDelivery: { report in
-                    Self.delivered(report, tracker: tracker, stats: stats, control: control, deadLetterTopic: deadLetterTopic, logger: kafkaLogger)
-                },
-                onError: onError, onLog: onLog)
+                onDelivery: delivery.delivered, onDeliveryRound: delivery.roundServed,
+                onError: events.error, onLog: events.log)
             let rebalance = RebalanceRelay()
             consumer = try KafkaConsumer(
                 config: KafkaConfig(configuration.consumerConfig),
-                onRebalance: { rebalance.forward($0) }, onError: onError, onLog: onLog)
+                onRebalance: { rebalance.forward($0) }, onError: events.error, onLog: events.log)
             pollLoop = PollLoop(
                 consumer: consumer, tracker: tracker, intake: intake, stats: stats, control: control,
-                configuration: configuration, logger: logger)
+                configuration: configuration, progress: progress, logger: logger)
             rebalance.connect(pollLoop)
         } catch {
             throw .kafka(error)
@@ -111,7 +107,8 @@ public final class ScoringPipeline: Sendable {
         let (model, producer, intake, stats, control, configuration, logger) =
             (self.model, self.producer, self.intake, self.stats, self.control, self.configuration, self.logger)
         // One namespace for the batcher's lookups and the writer's writes.
-        let cacheNamespace = CacheKey.namespaceHash(spec: configuration.features, model: model)
+        let cacheNamespace = CacheNamespace(model: model, spec: configuration.features)
+        let delivery = self.delivery
         let workers = (0..<configuration.workers).map { n in
             let worker = DecodeWorker(
                 decoder: decoder, intake: intake, cacheKeys: !configuration.passthrough && (configuration.cache.map { $0.mode != .bypass } ?? false),
@@ -122,16 +119,14 @@ public final class ScoringPipeline: Sendable {
             var batcher = Batcher(
                 model: model, producer: producer, intake: intake, stats: stats, control: control,
                 configuration: configuration, cacheNamespace: cacheNamespace, writeback: writeback, logger: logger,
-                refusedDeadLetter: { token, error in
-                    Self.droppedDeadLetter(token: token, error, tracker: tracker, stats: stats, logger: logger)
-                })
+                refusedDeadLetter: delivery.droppedDeadLetter)
             batcher.run()
         }
         var cacheWriter: NamedThread?
-        if let cache = configuration.cache, let writeback {
+        if let cache = configuration.cache, let url = cache.redis, let writeback {
             cacheWriter = CacheWriter.start(
-                configuration: cache, model: model.identity, featureSpec: cacheNamespace,
-                writeback: writeback, tracker: self.tracker, stats: stats, logger: logger)
+                url: url, configuration: cache, namespace: cacheNamespace, writeback: writeback,
+                acknowledged: { tracker.acknowledged($0) }, stats: stats.cache, logger: logger)
         }
         let pollLoop = self.pollLoop
         let consumer = self.consumer
@@ -179,6 +174,31 @@ public final class ScoringPipeline: Sendable {
     /// The outcome once the shutdown sequence finished, nil before.
     public var outcome: Outcome? { control.outcome.map(Self.convert) }
 
+    /// The outcome, once the shutdown sequence has finished: suspends the task, blocks no
+    /// thread.
+    public func finished() async -> Outcome {
+        let control = self.control
+        return await withCheckedContinuation { continuation in
+            control.whenFinished { continuation.resume(returning: Self.convert($0)) }
+        }
+    }
+
+    /// `start()` on a thread of its own (`streamscore.start`): fetching the output topics'
+    /// metadata blocks up to 10 s, which must not hold a thread of the cooperative pool.
+    public func startOffThePool() async throws(PipelineError) {
+        let result: Result<Void, PipelineError> = await withCheckedContinuation { continuation in
+            _ = NamedThread("streamscore.start") {
+                do throws(PipelineError) {
+                    try self.start()
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        try result.get()
+    }
+
     /// Blocks the calling thread until the pipeline finished or `deadline` passed.
     /// Do not call from an async context; poll `outcome` there instead.
     public func waitForOutcome(until deadline: ContinuousClock.Instant? = nil) -> Outcome? {
@@ -205,50 +225,6 @@ public final class ScoringPipeline: Sendable {
         case .stopped(let reason): .stopped(reason: reason)
         case .failed(let error): .failed(error)
         }
-    }
-
-    /// A delivery report, on the delivery thread: completes the record in the tracker.
-    ///
-    /// A refused output fails the pipeline (its offset is never stored, a restart scores it
-    /// again). A dead letter refused for its content (`KafkaError.isRecordRefused`: too
-    /// large for the topic's limit, against its policy) is logged, counted in
-    /// `streamscore_dead_letters_dropped_total{reason}`, and its offset completes: sending
-    /// it again could never succeed, and one record must not halt the stage. A dead letter
-    /// that failed for a transport fault or a timeout fails the pipeline like an output.
-    static func delivered(
-        _ report: DeliveryReport, tracker: OffsetTracker, stats: PipelineStats,
-        control: PipelineControl, deadLetterTopic: String, logger: Logger
-    ) {
-        if let error = report.error {
-            guard report.topic == deadLetterTopic, error.isRecordRefused else {
-                stats.deliveryFailures.add(1, ordering: .relaxed)
-                control.fail(.deliveryFailed(topic: report.topic, error))
-                return
-            }
-            droppedDeadLetter(token: report.token, error, tracker: tracker, stats: stats, logger: logger)
-            return
-        }
-        guard let completion = tracker.complete(report.token) else { return }
-        stats.markAcknowledged()
-        if report.topic == deadLetterTopic {
-            stats.deadLettersAcknowledged.add(1, ordering: .relaxed)
-        } else {
-            stats.outputsAcknowledged.add(1, ordering: .relaxed)
-        }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        stats.recordLatency(milliseconds: now - completion.recordTimestamp)
-    }
-
-    /// Counts and logs a dead letter the broker or the producer refused for its content, and
-    /// completes its record.
-    static func droppedDeadLetter(token: UInt64, _ error: KafkaError, tracker: OffsetTracker, stats: PipelineStats, logger: Logger) {
-        stats.recordDroppedDeadLetter(error.name.lowercased())
-        let completion = tracker.complete(token)
-        logger.error("dead letter refused for its content and dropped; its offset completes", metadata: [
-            "error": "\(error)",
-            "source": "\(completion.map { "\($0.partition)" } ?? "?")",
-            "token": "\(token)",
-        ])
     }
 
     /// The model's input count, and its input names where the file carries them, must

@@ -1,10 +1,11 @@
 import ServiceLifecycle
 
 /// The pipeline as a swift-service-lifecycle `Service`: `run` starts it, turns the group's
-/// graceful shutdown into `requestStop`, and returns when the shutdown sequence finished.
+/// graceful shutdown (or the task's cancellation) into `requestStop`, and returns when the
+/// shutdown sequence finished.
 ///
-/// It never blocks the cooperative pool: the pipeline runs on its own threads and this task
-/// only sleeps between looks at its state.
+/// It never blocks the cooperative pool: `start` runs on a thread of its own, the pipeline
+/// on its threads, and this task is suspended until the outcome is published.
 public struct ScoringService: Service {
     public let pipeline: ScoringPipeline
 
@@ -13,21 +14,19 @@ public struct ScoringService: Service {
     }
 
     /// - Throws: `PipelineError` when the run ended in failure (delivery refused, fatal
-    ///   client error, shutdown timeout).
+    ///   client error, shutdown timeout), or when it could not start.
     public func run() async throws {
-        try pipeline.start()
+        try await pipeline.startOffThePool()
         let pipeline = self.pipeline
-        await withGracefulShutdownHandler {
-            while !pipeline.isStopping {
-                if Task.isCancelled { pipeline.requestStop(reason: "cancelled") }
-                try? await Task.sleep(for: .milliseconds(50))
+        let outcome = await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await pipeline.finished()
+            } onCancel: {
+                pipeline.requestStop(reason: "cancelled")
             }
         } onGracefulShutdown: {
             pipeline.requestStop(reason: "shutdown signal")
         }
-        while pipeline.outcome == nil {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        if case .failed(let error) = pipeline.outcome { throw error }
+        if case .failed(let error) = outcome { throw error }
     }
 }

@@ -1,4 +1,4 @@
-import Dispatch
+import Concurrency
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -42,11 +42,12 @@ final class HostResolver: Sendable {
             let question = Question()
             pending = question
             let (host, lookup) = (host, lookup)
-            DispatchQueue.global(qos: .utility).async { question.answer(lookup(host)) }
+            // One short-lived named thread per question (at most one out per host).
+            _ = NamedThread("streamscore.redis.resolve") { question.answer(lookup(host)) }
             return question
         }
         let wait = max(.zero, deadline - .now)
-        guard question.done.wait(timeout: .now() + .microseconds(Int(wait.inMicroseconds))) == .success else {
+        guard question.wait(until: deadline) else {
             throw .connect("resolving '\(host)': no answer within \(wait.inMilliseconds) ms (still asking; a later answer serves the next attempt)")
         }
         pending.withLock { if $0 === question { $0 = nil } }
@@ -57,16 +58,19 @@ final class HostResolver: Sendable {
         }
     }
 
-    /// One question to the resolver; `done` is signalled once, when it is answered.
+    /// One question to the resolver, answered once.
     private final class Question: Sendable {
-        let done = DispatchSemaphore(value: 0)
-        private let answered = Mutex<Result<[String], Failure>>(.failure(Failure(reason: "no answer")))
+        private let answered = ConditionLock<Result<[String], Failure>?>(nil)
 
-        var result: Result<[String], Failure> { answered.withLock { $0 } }
+        var result: Result<[String], Failure> { answered.read { $0 } ?? .failure(Failure(reason: "no answer")) }
 
         func answer(_ result: Result<[String], Failure>) {
             answered.withLock { $0 = result }
-            done.signal()
+        }
+
+        /// Whether it was answered by `deadline`.
+        func wait(until deadline: ContinuousClock.Instant) -> Bool {
+            answered.wait(until: deadline) { $0 == nil ? nil : true } ?? false
         }
     }
 

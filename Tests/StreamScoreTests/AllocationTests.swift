@@ -1,9 +1,11 @@
+import Concurrency
 import AllocationCounter
 import Foundation
 import Inference
 @testable import Pipeline
 import RedisBridge
 import Testing
+@testable import ScoreCache
 
 /// Heap allocations on the scoring path, counted by the allocator interposed in the test
 /// binary (`Tests/AllocationCounter`).
@@ -47,9 +49,9 @@ struct AllocationTests {
 
     @Test("The score cache's local tier allocates nothing for a batch's lookups, hits and inserts, once full")
     func localCacheDoesNotAllocate() {
-        var configuration = ScoreCache.Configuration()
+        var configuration = ScoreCacheConfiguration()
         configuration.localCapacity = 512
-        let cache = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s")
+        let cache = ScoreLookup(configuration: configuration, namespace: CacheNamespace(model: "m@1", hash: "s"))
         func keys(_ range: Range<Int>) -> ScoreKeys { ScoreKeys(range.map { Array("card-\(100_000 + $0)".utf8) }) }
         let (old, hot, fresh) = (keys(0..<512), keys(512..<768), keys(768..<1_024))
         var found: [Float?] = []
@@ -70,7 +72,7 @@ struct AllocationTests {
 
     @Test("New scores wait for their acknowledgements without an allocation per score, once the buffers have grown")
     func writebackDoesNotAllocatePerScore() {
-        let writeback = CacheWriteback()
+        let writeback = CacheWriteback(progress: EventCount())
         let keys = ScoreKeys((0..<256).map { Array("card-\(100_000 + $0)|merchant-\($0 % 97)|12.50".utf8) })
         func registerBatch() {
             writeback.register { pending in

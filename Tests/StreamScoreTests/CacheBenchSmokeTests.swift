@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ScoreCache
 
 /// `streamscore bench cache` on a few thousand events: every event is accounted for as an
 /// in-batch repeat, a hit or a miss, and repeats feed the cache. Timings are printed,

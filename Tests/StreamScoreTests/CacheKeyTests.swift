@@ -3,6 +3,7 @@ import Foundation
 import Inference
 @testable import Pipeline
 import Testing
+@testable import ScoreCache
 
 /// The hash in the score cache's Redis keys, after `name@version`.
 @Suite("Score cache keys")

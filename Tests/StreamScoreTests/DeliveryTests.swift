@@ -3,6 +3,7 @@ import Inference
 import KafkaBridge
 import Pipeline
 import Testing
+import Workload
 
 /// What happens when the output side cannot keep up or refuses records.
 @Suite("Delivery", .serialized)

@@ -4,6 +4,7 @@ import Inference
 import Pipeline
 @testable import streamscore
 import Testing
+import Workload
 
 /// The default feature spec against the Python featurisation the demo model was trained on
 /// (`scripts/make_model_fixtures.py` writes both the events and its rows).

@@ -4,6 +4,7 @@ import KafkaBridge
 import Pipeline
 import Synchronization
 import Testing
+import Workload
 
 /// Client events that used to stop or stall the stage, in process on the mock cluster,
 /// with every input offset accounted for through the outputs' source headers.

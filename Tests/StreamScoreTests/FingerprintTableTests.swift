@@ -1,5 +1,6 @@
 import RedisBridge
 import Testing
+@testable import ScoreCache
 
 /// The open-addressing table the local tier and the batch deduplication index keys by.
 @Suite("Fingerprint table")

@@ -9,14 +9,34 @@ import Testing
 struct FuzzCorpusTests {
     static let directory = packageRoot.appendingPathComponent("Tests/Fixtures/FuzzCorpus")
 
-    @Test("Every corpus input decodes to a row or a typed reason")
-    func corpus() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).sorted()
-        #expect(files.count >= 40)
-        for file in files {
-            let data = try Data(contentsOf: Self.directory.appendingPathComponent(file))
-            data.withUnsafeBytes { FeatureFuzz.check($0) }
-        }
+    static let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()) ?? []
+
+    /// The replayer (`streamscore-fuzz` built normally), beside the test bundle.
+    static var replayer: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("streamscore-fuzz")
+    }
+
+    @Test("The corpus is there")
+    func corpusPresent() {
+        #expect(Self.files.count >= 40)
+    }
+
+    /// Each input in a process of its own: one that traps the decoder fails its own case,
+    /// named, and the rest of the run goes on.
+    @Test("Every corpus input decodes to a row or a typed reason", arguments: files)
+    func corpus(_ file: String) throws {
+        let process = Process()
+        process.executableURL = Self.replayer
+        process.arguments = [Self.directory.appendingPathComponent(file).path]
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(
+            process.terminationReason == .exit && process.terminationStatus == 0,
+            "\(file): \(process.terminationReason == .uncaughtSignal ? "trapped (signal \(process.terminationStatus))" : "exit \(process.terminationStatus)"): \(String(decoding: stderr.suffix(2_000), as: UTF8.self))")
     }
 
     @Test("Big inputs: a 10 MB string, 100,000 levels of nesting, a 1 MB number, 100,000 members")

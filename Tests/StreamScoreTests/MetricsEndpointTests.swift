@@ -2,6 +2,7 @@ import Foundation
 import Pipeline
 import Testing
 @testable import streamscore
+import Workload
 
 /// The worker's `/metrics` and `/health`, scraped from the real binary while it runs with
 /// Redis, then with Redis gone.

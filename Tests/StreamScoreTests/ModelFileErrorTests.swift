@@ -57,53 +57,42 @@ struct ModelFileErrorTests {
         #expect(Self.failure(doc).contains("learner.objective.name"))
     }
 
-    @Test("XGBoost: a tree that points outside itself")
-    func outside() throws {
-        let doc = try Self.xgboost { Self.editFirstTree(&$0) { tree in
-            var left = tree["left_children"] as! [Int]
-            left[0] = 100_000
-            tree["left_children"] = left
-        } }
+    /// One edit to the first tree of an XGBoost file, and what its error must say.
+    enum TreeEdit: String, CaseIterable, Sendable {
+        case outside, cycle, shapes, categorical, feature
+
+        func apply(_ tree: inout [String: Any]) {
+            func edit<T>(_ key: String, _ change: (inout [T]) -> Void) {
+                var values = tree[key] as! [T]
+                change(&values)
+                tree[key] = values
+            }
+            switch self {
+            case .outside: edit("left_children") { (v: inout [Int]) in v[0] = 100_000 }  // points outside the tree
+            case .cycle: edit("left_children") { (v: inout [Int]) in v[1] = 0 }  // back to the root
+            case .shapes: edit("split_conditions") { (v: inout [Double]) in v.removeLast() }  // arrays of different lengths
+            case .categorical: edit("split_type") { (v: inout [Int]) in v[0] = 1 }  // refused
+            case .feature: edit("split_indices") { (v: inout [Int]) in v[0] = 99 }  // beyond the inputs
+            }
+        }
+
+        /// Every part the message must contain.
+        var expected: [String] {
+            switch self {
+            case .outside: ["trees[0]", "outside"]
+            case .cycle: ["reached twice"]
+            case .shapes: ["split_conditions"]
+            case .categorical: ["categorical"]
+            case .feature: ["feature 99"]
+            }
+        }
+    }
+
+    @Test("XGBoost: a tree pointing outside itself, a cycle, arrays of different lengths, a categorical split, a feature beyond the inputs", arguments: TreeEdit.allCases)
+    func treeEdits(_ edit: TreeEdit) throws {
+        let doc = try Self.xgboost { Self.editFirstTree(&$0, edit.apply) }
         let message = Self.failure(doc)
-        #expect(message.contains("trees[0]") && message.contains("outside"), "\(message)")
-    }
-
-    @Test("XGBoost: a tree with a cycle")
-    func cycle() throws {
-        let doc = try Self.xgboost { Self.editFirstTree(&$0) { tree in
-            var left = tree["left_children"] as! [Int]
-            left[1] = 0
-            tree["left_children"] = left
-        } }
-        #expect(Self.failure(doc).contains("reached twice"))
-    }
-
-    @Test("XGBoost: arrays of different lengths")
-    func shapes() throws {
-        let doc = try Self.xgboost { Self.editFirstTree(&$0) { tree in
-            tree["split_conditions"] = (tree["split_conditions"] as! [Double]).dropLast().map { $0 }
-        } }
-        #expect(Self.failure(doc).contains("split_conditions"))
-    }
-
-    @Test("XGBoost: categorical splits are refused")
-    func categorical() throws {
-        let doc = try Self.xgboost { Self.editFirstTree(&$0) { tree in
-            var types = tree["split_type"] as! [Int]
-            types[0] = 1
-            tree["split_type"] = types
-        } }
-        #expect(Self.failure(doc).contains("categorical"))
-    }
-
-    @Test("XGBoost: a feature index beyond the inputs")
-    func feature() throws {
-        let doc = try Self.xgboost { Self.editFirstTree(&$0) { tree in
-            var features = tree["split_indices"] as! [Int]
-            features[0] = 99
-            tree["split_indices"] = features
-        } }
-        #expect(Self.failure(doc).contains("feature 99"))
+        #expect(edit.expected.allSatisfy(message.contains), "\(edit): \(message)")
     }
 
     /// Replaces the first value of the first `key=` line of a LightGBM text model.

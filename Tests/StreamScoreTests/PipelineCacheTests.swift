@@ -6,6 +6,8 @@ import Pipeline
 import RedisBridge
 import Synchronization
 import Testing
+import Workload
+@testable import ScoreCache
 
 /// The score cache inside the worker: a real `redis-server`, the mock cluster.
 @Suite("Score cache in the pipeline", .serialized)
@@ -19,8 +21,8 @@ struct PipelineCacheTests {
         #expect(eventually(timeout: .seconds(10)) { (try? admin.command(["EXISTS", probeKey])) == .integer(1) }, "the probe ran")
     }
 
-    static func cacheConfiguration(_ url: String?) throws -> ScoreCache.Configuration {
-        var c = ScoreCache.Configuration(redis: try url.map { try RedisURL(parsing: $0) })
+    static func cacheConfiguration(_ url: String?) throws -> ScoreCacheConfiguration {
+        var c = ScoreCacheConfiguration(redis: try url.map { try RedisURL(parsing: $0) })
         c.localCapacity = 0  // Redis alone, so its traffic is what the test counts
         c.timeout = .milliseconds(50)
         c.failureThreshold = 2
@@ -90,15 +92,15 @@ struct PipelineCacheTests {
         }).count
         #expect(scored >= distinct && scored <= 4_000 - cachedCount, "scored \(scored), distinct \(distinct), cached \(cachedCount)")
         #expect(scored < 4_000 - cachedCount, "some repeats fell in the same batch and were scored once")
-        #expect(stats.cacheHits.load(ordering: .relaxed) + stats.cacheMisses.load(ordering: .relaxed) <= 4_000)
-        let reads = stats.redisReads.load(ordering: .relaxed), writes = stats.redisWrites.load(ordering: .relaxed)
+        #expect(stats.cache.hits.load(ordering: .relaxed) + stats.cache.misses.load(ordering: .relaxed) <= 4_000)
+        let reads = stats.cache.redisReads.load(ordering: .relaxed), writes = stats.cache.redisWrites.load(ordering: .relaxed)
         try Self.awaitProbe(server)  // its one MGET and one SET are not the pipeline's
         #expect(try server.calls("mget") - 1 == reads)
         #expect(reads <= stats.batches.load(ordering: .relaxed), "at most one read per batch")
         #expect(writes <= stats.batches.load(ordering: .relaxed) + 1, "at most one write per batch")
         #expect(try server.calls("set") - 1 >= 1)
-        #expect(try server.calls("set") - 1 == stats.cacheWritesOK.load(ordering: .relaxed), "every SET counted as written")
-        #expect(stats.cacheWriteErrors.load(ordering: .relaxed) == 0 && stats.cacheWritesSkipped.load(ordering: .relaxed) == 0)
+        #expect(try server.calls("set") - 1 == stats.cache.writesOK.load(ordering: .relaxed), "every SET counted as written")
+        #expect(stats.cache.writeErrors.load(ordering: .relaxed) == 0 && stats.cache.writesSkipped.load(ordering: .relaxed) == 0)
     }
 
     @Test("A score whose output the broker refuses never reaches Redis: only acknowledged outputs' scores are written")
@@ -200,20 +202,20 @@ struct PipelineCacheTests {
         let stream = try LiveStream(redis: server.url, seed: 5, repeatRatio: 0.5)
         let stats = stream.stats
         #expect(try stream.send(1_000))
-        #expect(eventually(timeout: .seconds(10)) { stats.writeBreakerState.load(ordering: .relaxed) == 1 }, "the writes' breaker opens")
-        #expect(stats.cacheWriteErrors.load(ordering: .relaxed) > 0 && stats.cacheWritesOK.load(ordering: .relaxed) == 0)
+        #expect(eventually(timeout: .seconds(10)) { stats.cache.writeBreakerState.load(ordering: .relaxed) == 1 }, "the writes' breaker opens")
+        #expect(stats.cache.writeErrors.load(ordering: .relaxed) > 0 && stats.cache.writesOK.load(ordering: .relaxed) == 0)
         #expect(try server.calls("set") == 0, "Redis executed no SET")
-        #expect(stats.breakerState.load(ordering: .relaxed) == 0 && stats.cacheErrors.load(ordering: .relaxed) == 0, "lookups are not failures")
-        #expect(stats.redisReads.load(ordering: .relaxed) > 0)
+        #expect(stats.cache.breakerState.load(ordering: .relaxed) == 0 && stats.cache.errors.load(ordering: .relaxed) == 0, "lookups are not failures")
+        #expect(stats.cache.redisReads.load(ordering: .relaxed) > 0)
 
         _ = try admin.command(["CONFIG", "SET", "maxmemory", "0"])
         Thread.sleep(forTimeInterval: 0.5)  // past the breaker's open time
         #expect(try stream.send(1_000))
-        #expect(eventually(timeout: .seconds(10)) { stats.cacheWritesOK.load(ordering: .relaxed) > 0 }, "writes resume")
-        #expect(stats.writeBreakerState.load(ordering: .relaxed) == 0)
+        #expect(eventually(timeout: .seconds(10)) { stats.cache.writesOK.load(ordering: .relaxed) > 0 }, "writes resume")
+        #expect(stats.cache.writeBreakerState.load(ordering: .relaxed) == 0)
         let outputs = try #require(try stream.stop(), "pipeline did not stop cleanly")
         #expect(outputs.count == 2_000, "no record lost")
-        #expect(try server.calls("set") == stats.cacheWritesOK.load(ordering: .relaxed))
+        #expect(try server.calls("set") == stats.cache.writesOK.load(ordering: .relaxed))
     }
 
     @Test("Redis killed mid-stream: nothing lost, the breaker opens, scoring goes on; Redis back: hits resume")
@@ -222,19 +224,19 @@ struct PipelineCacheTests {
         let stream = try LiveStream(redis: server.url, seed: 4, repeatRatio: 0.9)
         let stats = stream.stats
         #expect(try stream.send(1_000))
-        #expect(stats.cacheHits.load(ordering: .relaxed) > 0)
+        #expect(stats.cache.hits.load(ordering: .relaxed) > 0)
 
         server.kill()
         #expect(try stream.send(1_000), "scoring goes on without Redis")
-        #expect(stats.breakerState.load(ordering: .relaxed) != 0 || stats.cacheBypassed.load(ordering: .relaxed) > 0)
-        #expect(stats.cacheErrors.load(ordering: .relaxed) > 0)
+        #expect(stats.cache.breakerState.load(ordering: .relaxed) != 0 || stats.cache.bypassed.load(ordering: .relaxed) > 0)
+        #expect(stats.cache.errors.load(ordering: .relaxed) > 0)
 
         try server.start()
         Thread.sleep(forTimeInterval: 0.5)  // past the breaker's open time
-        let readsBefore = stats.redisReads.load(ordering: .relaxed)
+        let readsBefore = stats.cache.redisReads.load(ordering: .relaxed)
         #expect(try stream.send(1_000))
-        #expect(stats.redisReads.load(ordering: .relaxed) > readsBefore, "Redis is read again")
-        #expect(stats.breakerState.load(ordering: .relaxed) == 0, "the breaker closed")
+        #expect(stats.cache.redisReads.load(ordering: .relaxed) > readsBefore, "Redis is read again")
+        #expect(stats.cache.breakerState.load(ordering: .relaxed) == 0, "the breaker closed")
         let outputs = try #require(try stream.stop(), "pipeline did not stop cleanly")
         #expect(outputs.count == 3_000, "no record lost")
         #expect(Set(outputs.map { $0.source!.offset }).count == 3_000)
@@ -308,7 +310,7 @@ struct PipelineCacheTests {
         let events = (0..<600).map { _ in generator.next(timestamp: 1_700_000_000_000) }
         _ = try EventWriter(bootstrap: setup.bootstrap).write(events + events, to: setup.input)  // each delivered twice
         let pipeline = try setup.pipeline(model: model) { c in
-            var cache = ScoreCache.Configuration(redis: nil)
+            var cache = ScoreCacheConfiguration(redis: nil)
             cache.localCapacity = 10_000
             c.cache = cache
             c.features.keyFields = []

@@ -6,6 +6,7 @@ import Logging
 import Pipeline
 import Synchronization
 import Testing
+import Workload
 
 /// The worker in-process against the mock cluster: records, offsets, scores.
 @Suite("Scoring pipeline", .serialized)

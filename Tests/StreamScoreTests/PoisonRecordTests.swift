@@ -3,6 +3,7 @@ import Inference
 import KafkaBridge
 import Pipeline
 import Testing
+import Workload
 
 /// Records that used to stop the stage: one too large to dead-letter whole, a dead letter
 /// the broker refuses, a tombstone; and the headers a record carries through.

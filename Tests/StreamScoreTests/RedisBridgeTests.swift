@@ -1,6 +1,7 @@
 import Foundation
 @testable import RedisBridge
 import Testing
+@testable import ScoreCache
 
 /// The hiredis bridge against a real `redis-server`.
 @Suite("Redis bridge", .serialized)
@@ -103,10 +104,10 @@ struct RedisBridgeTests {
     @Test("Sending a lookup's MGET allocates no more for 256 keys than for 8")
     func mgetAllocationsDoNotGrowWithKeys() throws {
         let server = try RedisServer()
-        var configuration = ScoreCache.Configuration()
+        var configuration = ScoreCacheConfiguration()
         configuration.redis = try RedisURL(parsing: server.url)
         configuration.localCapacity = 0
-        let cache = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s")
+        let cache = ScoreLookup(configuration: configuration, namespace: CacheNamespace(model: "m@1", hash: "s"))
         func keys(_ n: Int) -> ScoreKeys { ScoreKeys((0..<n).map { Array("card-\(100_000 + $0)|merchant-\($0 % 97)|12.50".utf8) }) }
         let (few, many) = (keys(8), keys(256))
         var found: [Float?] = []

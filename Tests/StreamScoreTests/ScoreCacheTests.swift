@@ -1,5 +1,6 @@
 import Foundation
 import RedisBridge
+@testable import ScoreCache
 import Testing
 
 /// The score cache: its local tier, its breaker, and Redis (a real `redis-server`).
@@ -105,32 +106,38 @@ struct ScoreCacheTests {
         #expect(allowed && change == .closed)
     }
 
-    @Test("Hits and misses are counted; one MGET per lookup, one pipelined SET per store; TTL expiry")
+    /// The namespace these tests write under: keys `streamscore:m@1:s:{key}`.
+    static let namespace = CacheNamespace(model: "m@1", hash: "s")
+
+    @Test("Hits and misses are counted; one MGET per lookup, one pipelined SET per write; TTL expiry")
     func hitsAndMisses() throws {
         let server = try RedisServer()
-        var configuration = ScoreCache.Configuration(redis: try RedisURL(parsing: server.url))
+        let url = try RedisURL(parsing: server.url)
+        var configuration = ScoreCacheConfiguration(redis: url)
         configuration.localCapacity = 0  // Redis only, to count its calls
         configuration.ttl = .milliseconds(300)
-        let cache = ScoreCache(configuration: configuration, model: "fraud@1", featureSpec: "abc")
+        let cache = ScoreLookup(configuration: configuration, namespace: Self.namespace)
+        let writer = ScoreWriter(url: url, configuration: configuration, namespace: Self.namespace)
         #expect(cache.lookup([Self.key("k1"), Self.key("k2")]) == [nil, nil])
-        cache.store([(Self.key("k1"), 0.25), (Self.key("k2"), 0.75)])
+        writer.store([(Self.key("k1"), 0.25), (Self.key("k2"), 0.75)])
         #expect(cache.lookup([Self.key("k1"), Self.key("k2"), Self.key("k3")]) == [0.25, 0.75, nil])
         #expect(cache.counters.hits == 2 && cache.counters.misses == 3 && cache.counters.errors == 0)
+        #expect(writer.counters.keysWritten == 2 && writer.counters.redisWrites == 1)
         #expect(try server.calls("mget") == 2 && server.calls("set") == 2)
-        #expect(cache.roundTrips == 3)
-        Thread.sleep(forTimeInterval: 0.4)
-        #expect(cache.lookup([Self.key("k1")]) == [nil], "expired after its TTL")
+        #expect(cache.roundTrips == 2 && writer.roundTrips == 1)
+        #expect(eventually(timeout: .seconds(10)) { cache.lookup([Self.key("k1")]) == [nil] }, "expired after its TTL")
     }
 
     @Test("Lookups out at once are answered in order; one sent before a reconnect never reads a reply sent after it")
     func lookupsInFlight() throws {
         let server = try RedisServer()
-        var configuration = ScoreCache.Configuration(redis: try RedisURL(parsing: server.url))
+        let url = try RedisURL(parsing: server.url)
+        var configuration = ScoreCacheConfiguration(redis: url)
         configuration.localCapacity = 0
-        let cache = ScoreCache(configuration: configuration, model: "fraud@1", featureSpec: "abc")
-        cache.store([(Self.key("a"), 0.25), (Self.key("b"), 0.75)])
+        let cache = ScoreLookup(configuration: configuration, namespace: Self.namespace)
+        ScoreWriter(url: url, configuration: configuration, namespace: Self.namespace).store([(Self.key("a"), 0.25), (Self.key("b"), 0.75)])
         let (a, b) = (ScoreKeys([Self.key("a")]), ScoreKeys([Self.key("b")]))
-        var (first, second) = (ScoreCache.Lookup(), ScoreCache.Lookup())
+        var (first, second) = (ScoreLookup.Lookup(), ScoreLookup.Lookup())
         var (foundA, foundB): ([Float?], [Float?]) = ([], [])
         cache.beginLookup(a, into: &foundA, lookup: &first)
         cache.beginLookup(b, into: &foundB, lookup: &second)
@@ -138,14 +145,26 @@ struct ScoreCacheTests {
         cache.finishLookup(b, into: &foundB, lookup: &second)
         #expect(foundA == [0.25] && foundB == [0.75] && cache.counters.redisReads == 2)
 
-        // `a` goes out; Redis restarts; the next send fails and closes the connection; the
-        // one after reconnects and sends `b`. Finishing `a` must not take `b`'s reply.
+        // `a` goes out; Redis restarts (empty); `b` is written again; the lookup's
+        // connection fails on its next send and reconnects on the one after, which sends
+        // `b`. Finishing `a` must not take `b`'s reply.
         cache.beginLookup(a, into: &foundA, lookup: &first)
         server.kill()
         try server.start()
-        cache.store([(Self.key("a"), 0.5), (Self.key("b"), 0.125)])  // fails on the dead connection
-        Thread.sleep(forTimeInterval: 0.3)  // past the reconnect back-off
-        cache.store([(Self.key("a"), 0.5), (Self.key("b"), 0.125)])  // a new connection
+        let writer = ScoreWriter(url: url, configuration: configuration, namespace: Self.namespace)
+        #expect(eventually(timeout: .seconds(10)) {
+            writer.store([(Self.key("a"), 0.5), (Self.key("b"), 0.125)])
+            return writer.counters.keysWritten == 2
+        })
+        let generation = first.generation
+        #expect(eventually(timeout: .seconds(10)) {
+            // Each try fails on the dead connection or backs off, until one reconnects.
+            var probe: [Float?] = []
+            var lookup = ScoreLookup.Lookup()
+            cache.beginLookup(b, into: &probe, lookup: &lookup)
+            cache.finishLookup(b, into: &probe, lookup: &lookup)
+            return lookup.generation > generation
+        })
         cache.beginLookup(b, into: &foundB, lookup: &second)
         cache.finishLookup(a, into: &foundA, lookup: &first)
         cache.finishLookup(b, into: &foundB, lookup: &second)
@@ -156,9 +175,9 @@ struct ScoreCacheTests {
     @Test("A key the batch before scored while both lookups were out is a hit, not scored again")
     func keyScoredByTheBatchBefore() throws {
         let server = try RedisServer()
-        let cache = ScoreCache(configuration: ScoreCache.Configuration(redis: try RedisURL(parsing: server.url)), model: "fraud@1", featureSpec: "abc")
+        let cache = ScoreLookup(configuration: ScoreCacheConfiguration(redis: try RedisURL(parsing: server.url)), namespace: Self.namespace)
         let keys = ScoreKeys([Self.key("card-1")])
-        var (first, second) = (ScoreCache.Lookup(), ScoreCache.Lookup())
+        var (first, second) = (ScoreLookup.Lookup(), ScoreLookup.Lookup())
         var (foundFirst, foundSecond): ([Float?], [Float?]) = ([], [])
         cache.beginLookup(keys, into: &foundFirst, lookup: &first)
         cache.beginLookup(keys, into: &foundSecond, lookup: &second)  // the local tier has not got it yet
@@ -174,21 +193,24 @@ struct ScoreCacheTests {
     func namespaces() throws {
         let server = try RedisServer()
         let url = try RedisURL(parsing: server.url)
-        var configuration = ScoreCache.Configuration(redis: url)
+        var configuration = ScoreCacheConfiguration(redis: url)
         configuration.localCapacity = 0
-        ScoreCache(configuration: configuration, model: "fraud@1", featureSpec: "abc").store([(Self.key("k"), 0.5)])
-        #expect(ScoreCache(configuration: configuration, model: "fraud@1", featureSpec: "abc").lookup([Self.key("k")]) == [0.5])
-        #expect(ScoreCache(configuration: configuration, model: "fraud@2", featureSpec: "abc").lookup([Self.key("k")]) == [nil])
-        #expect(ScoreCache(configuration: configuration, model: "fraud@1", featureSpec: "abd").lookup([Self.key("k")]) == [nil])
+        func lookup(_ model: String, _ hash: String) -> ScoreLookup {
+            ScoreLookup(configuration: configuration, namespace: CacheNamespace(model: model, hash: hash))
+        }
+        ScoreWriter(url: url, configuration: configuration, namespace: CacheNamespace(model: "fraud@1", hash: "abc")).store([(Self.key("k"), 0.5)])
+        #expect(lookup("fraud@1", "abc").lookup([Self.key("k")]) == [0.5])
+        #expect(lookup("fraud@2", "abc").lookup([Self.key("k")]) == [nil])
+        #expect(lookup("fraud@1", "abd").lookup([Self.key("k")]) == [nil])
     }
 
     @Test("A wrong-typed or unreadable value is a miss and an error")
     func wrongTyped() throws {
         let server = try RedisServer()
         let url = try RedisURL(parsing: server.url)
-        var configuration = ScoreCache.Configuration(redis: url)
+        var configuration = ScoreCacheConfiguration(redis: url)
         configuration.localCapacity = 0
-        let cache = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s")
+        let cache = ScoreLookup(configuration: configuration, namespace: Self.namespace)
         let admin = RedisConnection(url: url)
         _ = try admin.command(["SET", "streamscore:m@1:s:text", "not a score"])
         _ = try admin.command(["LPUSH", "streamscore:m@1:s:list", "x"])
@@ -202,12 +224,12 @@ struct ScoreCacheTests {
     func modes() throws {
         let server = try RedisServer()
         let url = try RedisURL(parsing: server.url)
-        for mode in ScoreCache.Configuration.Mode.allCases {
-            var configuration = ScoreCache.Configuration(redis: url, mode: mode)
+        for mode in ScoreCacheConfiguration.Mode.allCases {
+            var configuration = ScoreCacheConfiguration(redis: url, mode: mode)
             configuration.localCapacity = 0
             configuration.prefix = mode.rawValue
-            let cache = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s")
-            cache.store([(Self.key("k"), 0.5)])
+            let cache = ScoreLookup(configuration: configuration, namespace: Self.namespace)
+            ScoreWriter(url: url, configuration: configuration, namespace: Self.namespace).store([(Self.key("k"), 0.5)])
             let admin = RedisConnection(url: url)
             let written = try admin.command(["EXISTS", "\(mode.rawValue):m@1:s:k"]) == .integer(1)
             #expect(written == (mode == .readWrite || mode == .writeOnly), "\(mode) writes")
@@ -217,28 +239,27 @@ struct ScoreCacheTests {
         }
     }
 
-    @Test("Redis killed: lookups miss at once and the breaker opens; Redis back: it closes and hits resume")
+    @Test("Redis killed: lookups miss and the breaker opens, then skips Redis; Redis back: it closes and hits resume")
     func redisGoesAway() throws {
         let server = try RedisServer()
         let transitions = Transitions()
-        let cache = ScoreCache(configuration: try Self.breakerConfiguration(server), model: "m@1", featureSpec: "s", onTransition: transitions.add)
-        cache.store([(Self.key("k"), 0.5)])
+        let configuration = try Self.breakerConfiguration(server)
+        let url = try RedisURL(parsing: server.url)
+        let cache = ScoreLookup(configuration: configuration, namespace: Self.namespace, onTransition: transitions.add)
+        ScoreWriter(url: url, configuration: configuration, namespace: Self.namespace).store([(Self.key("k"), 0.5)])
         #expect(cache.lookup([Self.key("k")]) == [0.5])
         server.kill()
-        for _ in 0..<10 {
-            let start = ContinuousClock.now
-            #expect(cache.lookup([Self.key("k")]) == [nil])
-            #expect(ContinuousClock.now - start < .milliseconds(200), "no lookup waits past the timeout")
-        }
-        #expect(cache.breaker.state == .open)
-        #expect(cache.counters.bypassed > 0 && cache.counters.errors >= 2)
+        for _ in 0..<10 { #expect(cache.lookup([Self.key("k")]) == [nil]) }
+        #expect(cache.breakerState == .open)
+        // Two failures open it; while it is open the lookups do not go to Redis at all.
+        #expect(cache.counters.errors >= 2 && cache.counters.bypassed > 0, "\(cache.counters)")
         try server.start()
-        cache.store([(Self.key("k"), 0.5)])  // may be skipped while open
+        let writer = ScoreWriter(url: url, configuration: configuration, namespace: Self.namespace)
         let resumed = eventually(timeout: .seconds(10)) {
-            cache.store([(Self.key("k"), 0.5)])
+            writer.store([(Self.key("k"), 0.5)])
             return cache.lookup([Self.key("k")]) == [0.5]
         }
-        #expect(resumed && cache.breaker.state == .closed)
+        #expect(resumed && cache.breakerState == .closed)
         #expect(transitions.states.first == .open && transitions.states.last == .closed, "\(transitions.states)")
     }
 
@@ -246,10 +267,11 @@ struct ScoreCacheTests {
     func droppedConnection() throws {
         let server = try RedisServer()
         let transitions = Transitions()
-        let cache = ScoreCache(configuration: try Self.breakerConfiguration(server), model: "m@1", featureSpec: "s", onTransition: transitions.add)
-        cache.store([(Self.key("k"), 0.5)])
+        let configuration = try Self.breakerConfiguration(server)
+        let cache = ScoreLookup(configuration: configuration, namespace: Self.namespace, onTransition: transitions.add)
+        ScoreWriter(url: try RedisURL(parsing: server.url), configuration: configuration, namespace: Self.namespace).store([(Self.key("k"), 0.5)])
         let keys = ScoreKeys([Self.key("k")])
-        var (first, second) = (ScoreCache.Lookup(), ScoreCache.Lookup())
+        var (first, second) = (ScoreLookup.Lookup(), ScoreLookup.Lookup())
         var (found1, found2): ([Float?], [Float?]) = ([], [])
         cache.beginLookup(keys, into: &found1, lookup: &first)
         cache.finishLookup(keys, into: &found1, lookup: &first)
@@ -266,62 +288,66 @@ struct ScoreCacheTests {
         #expect(cache.counters.errors == 2, "both lookups' keys are errors")
         #expect(cache.lookup([Self.key("k")]) == [0.5], "the next lookup reconnects at once and hits")
         #expect(transitions.states.isEmpty, "one break, one failure: the breaker (two failures) stays closed: \(transitions.states)")
-        #expect(cache.breaker.state == .closed)
+        #expect(cache.breakerState == .closed)
     }
 
     @Test("Redis refusing commands is a failure: a full Redis (OOM) refuses writes, a forbidden MGET (NOPERM) fails lookups; each breaker opens with the reason and closes when Redis takes them again")
     func refusals() throws {
         let server = try RedisServer()
         let configuration = try Self.breakerConfiguration(server)
+        let url = try RedisURL(parsing: server.url)
         let (writerReasons, readerReasons) = (Transitions(), Transitions())
-        // As in the worker: the writer and the batcher's lookups each have a cache, a
-        // connection and a breaker of their own.
-        let writer = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s", onTransition: writerReasons.add)
-        let reader = ScoreCache(configuration: configuration, model: "m@1", featureSpec: "s", onTransition: readerReasons.add)
-        let admin = RedisConnection(url: try RedisURL(parsing: server.url))
+        // As in the worker: the writer and the batcher's lookups each have a connection and
+        // a breaker of their own.
+        let writer = ScoreWriter(url: url, configuration: configuration, namespace: Self.namespace, onTransition: writerReasons.add)
+        let reader = ScoreLookup(configuration: configuration, namespace: Self.namespace, onTransition: readerReasons.add)
+        let admin = RedisConnection(url: url)
         writer.store([(Self.key("k"), 0.5)])
         #expect(writer.counters.keysWritten == 1 && writer.counters.writeErrors == 0)
 
         _ = try admin.command(["CONFIG", "SET", "maxmemory", "1"])  // every write now refused: OOM
         writer.store([(Self.key("a"), 0.25), (Self.key("b"), 0.75)])
-        #expect(writer.counters.writeErrors == 2 && writer.breaker.state == .closed)
+        #expect(writer.counters.writeErrors == 2 && writer.breakerState == .closed)
         writer.store([(Self.key("c"), 0.125)])
-        #expect(writer.counters.writeErrors == 3 && writer.breaker.state == .open, "two refused writes in a row")
+        #expect(writer.counters.writeErrors == 3 && writer.breakerState == .open, "two refused writes in a row")
         #expect(writerReasons.list.count == 1 && writerReasons.list[0].state == .open)
         #expect(writerReasons.list[0].reason?.contains("OOM") == true, "\(writerReasons.list)")
         writer.store([(Self.key("d"), 0.5)])
         #expect(writer.counters.writesSkipped == 1 && writer.counters.redisWrites == 3, "not sent while open")
         #expect(reader.lookup([Self.key("k"), Self.key("a")]) == [0.5, nil], "a full Redis still answers reads")
-        #expect(reader.counters.errors == 0 && reader.breaker.state == .closed)
+        #expect(reader.counters.errors == 0 && reader.breakerState == .closed)
 
         _ = try admin.command(["ACL", "SETUSER", "default", "-mget"])  // lookups now refused: NOPERM
         #expect(reader.lookup([Self.key("k")]) == [nil] && reader.lookup([Self.key("k")]) == [nil])
-        #expect(reader.counters.errors == 2 && reader.counters.misses == 1 && reader.breaker.state == .open)
+        #expect(reader.counters.errors == 2 && reader.counters.misses == 1 && reader.breakerState == .open)
         #expect(readerReasons.list.last?.reason?.contains("NOPERM") == true, "\(readerReasons.list)")
         #expect(reader.lookup([Self.key("k")]) == [nil] && reader.counters.bypassed == 1, "skipped while open")
 
         _ = try admin.command(["ACL", "SETUSER", "default", "+mget"])
         _ = try admin.command(["CONFIG", "SET", "maxmemory", "0"])
-        Thread.sleep(forTimeInterval: 0.35)  // past the open time: the next call is a probe
-        writer.store([(Self.key("e"), 0.5)])
-        #expect(writer.breaker.state == .closed && writer.counters.keysWritten == 2)
-        #expect(reader.lookup([Self.key("e")]) == [0.5] && reader.breaker.state == .closed)
+        // Skipped while open; once the open time is up, the next call is a probe.
+        let written = eventually(timeout: .seconds(10)) {
+            writer.store([(Self.key("e"), 0.5)])
+            return writer.breakerState == .closed
+        }
+        #expect(written && writer.counters.keysWritten == 2)
+        #expect(eventually(timeout: .seconds(10)) { reader.lookup([Self.key("e")]) == [0.5] } && reader.breakerState == .closed)
         #expect(writerReasons.states == [.open, .halfOpen, .closed] && writerReasons.list[2].reason == nil)
         #expect(readerReasons.states == [.open, .halfOpen, .closed])
     }
 
     @Test("Without Redis the local tier alone serves")
     func localOnly() {
-        let cache = ScoreCache(configuration: .init(redis: nil), model: "m@1", featureSpec: "s")
+        let cache = ScoreLookup(configuration: .init(redis: nil), namespace: Self.namespace)
         #expect(cache.lookup([Self.key("k")]) == [nil])
-        cache.store([(Self.key("k"), 0.5)])
+        cache.storeLocally([(Self.key("k"), 0.5)])
         #expect(cache.lookup([Self.key("k")]) == [0.5])
         #expect(cache.counters.localHits == 1 && cache.roundTrips == 0)
     }
 
     /// Redis alone (no local tier), a breaker that opens after two failures for 300 ms.
-    static func breakerConfiguration(_ server: RedisServer) throws -> ScoreCache.Configuration {
-        var configuration = ScoreCache.Configuration(redis: try RedisURL(parsing: server.url))
+    static func breakerConfiguration(_ server: RedisServer) throws -> ScoreCacheConfiguration {
+        var configuration = ScoreCacheConfiguration(redis: try RedisURL(parsing: server.url))
         configuration.localCapacity = 0
         configuration.failureThreshold = 2
         configuration.openDuration = .milliseconds(300)

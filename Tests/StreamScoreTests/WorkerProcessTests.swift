@@ -2,6 +2,7 @@ import Foundation
 import KafkaBridge
 import Pipeline
 import Testing
+import Workload
 
 /// The real binary as users run it: `streamscore broker` and `streamscore run` processes,
 /// killed, stopped and restarted.

@@ -24,8 +24,9 @@ final class RDKafkaQueue: @unchecked Sendable {
         try body(pointer)
     }
 
-    /// Fills `buffer` with up to its capacity of messages, waiting at most `timeoutMs` for
-    /// the *first* one; the caller destroys each message.
+    /// Up to `maxRecords` records, waiting at most `timeoutMs` for the *first* one; each
+    /// message is copied out and destroyed before this returns. Per-partition errors go to
+    /// `handle.reportError` (partition EOF is not one) and are skipped.
     ///
     /// One `rd_kafka_consume_queue` call per message, never `rd_kafka_consume_batch_queue`:
     /// in librdkafka 2.0.2 the batch call advances a partition's application offset for
@@ -36,17 +37,27 @@ final class RDKafkaQueue: @unchecked Sendable {
     /// It also returns as soon as one message is ready, where the batch call would wait for
     /// a full batch and add its timeout to every record's latency on a quiet topic.
     /// Cost: a queue lock per message instead of per batch (`BENCHMARKS.md`).
-    func consumeBatch(
-        timeoutMs: Int32, into buffer: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>
-    ) -> Int {
-        var count = 0
+    func consumeRecords(maxRecords: Int, timeoutMs: Int32, handle: RDKafkaHandle) -> [KafkaRecord] {
+        var records: [KafkaRecord] = []
+        var topicCache: (OpaquePointer?, String) = (nil, "")
         var wait = timeoutMs
-        while count < buffer.count, let message = rd_kafka_consume_queue(pointer, wait) {
-            buffer[count] = message
-            count += 1
+        while records.count < maxRecords, let message = rd_kafka_consume_queue(pointer, wait) {
             wait = 0
+            defer { rd_kafka_message_destroy(message) }
+            let m = message.pointee
+            if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    handle.reportError(KafkaError(m.err, context: RDKafkaMessage.errorText(message)))
+                }
+                continue
+            }
+            if records.isEmpty { records.reserveCapacity(maxRecords) }
+            if topicCache.0 != m.rkt {
+                topicCache = (m.rkt, m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "")
+            }
+            records.append(RDKafkaMessage.copy(message, topic: topicCache.1))
         }
-        return count
+        return records
     }
 
     deinit {

@@ -35,6 +35,15 @@ final class RDKafkaTopicPartitionList {
     }
 
     /// Copies a list owned by librdkafka into Swift values.
+    /// The partitions currently assigned to a consumer (empty if librdkafka cannot say).
+    static func assignment(of handle: RDKafkaHandle) -> [TopicPartition] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        let err = handle.withPointer { rd_kafka_assignment($0, &list) }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return read(list).map(\.0)
+    }
+
     static func read(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> [(TopicPartition, Int64)] {
         guard let list else { return [] }
         return (0..<Int(list.pointee.cnt)).map { i in

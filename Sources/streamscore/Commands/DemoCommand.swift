@@ -4,6 +4,7 @@ import Inference
 import Logging
 import Pipeline
 import ServiceLifecycle
+import Workload
 
 /// `streamscore demo`: the embedded default, no set-up needed.
 struct DemoCommand: AsyncParsableCommand {

@@ -1,7 +1,9 @@
+import Concurrency
 import Foundation
 import Pipeline
 import ServiceLifecycle
 import Synchronization
+import Workload
 
 /// The demo's load and live view: produces generated events on a thread of its own and
 /// prints one status line per second until the duration passes or shutdown begins.
@@ -79,9 +81,9 @@ final class DemoConsole: Service, Sendable {
     }
 
     private var cacheHitPercent: Double {
-        let s = pipeline.stats
-        let hits = s.cacheHits.load(ordering: .relaxed)
-        let all = hits + s.cacheMisses.load(ordering: .relaxed) + s.cacheBypassed.load(ordering: .relaxed) + s.cacheErrors.load(ordering: .relaxed)
+        let s = pipeline.stats.cache
+        let hits = s.hits.load(ordering: .relaxed)
+        let all = hits + s.misses.load(ordering: .relaxed) + s.bypassed.load(ordering: .relaxed) + s.errors.load(ordering: .relaxed)
         return all == 0 ? 0 : 100 * Double(hits) / Double(all)
     }
 
@@ -104,13 +106,13 @@ final class DemoConsole: Service, Sendable {
         Terminal.out("  back-pressure   \(stats.pauses.load(ordering: .relaxed)) pauses")
         Terminal.out(String(
             format: "  score cache     %.0f%% hits (%d hits, %d of them in-process; %d misses, %d errors, %d bypassed)",
-            cacheHitPercent, stats.cacheHits.load(ordering: .relaxed), stats.cacheLocalHits.load(ordering: .relaxed),
-            stats.cacheMisses.load(ordering: .relaxed), stats.cacheErrors.load(ordering: .relaxed), stats.cacheBypassed.load(ordering: .relaxed)))
+            cacheHitPercent, stats.cache.hits.load(ordering: .relaxed), stats.cache.localHits.load(ordering: .relaxed),
+            stats.cache.misses.load(ordering: .relaxed), stats.cache.errors.load(ordering: .relaxed), stats.cache.bypassed.load(ordering: .relaxed)))
         if pipeline.configuration.cache?.redis != nil {
             Terminal.out(String(
                 format: "  Redis           %d reads, %d writes (%d keys written, %d refused or lost, %d skipped while failing)",
-                stats.redisReads.load(ordering: .relaxed), stats.redisWrites.load(ordering: .relaxed), stats.cacheWritesOK.load(ordering: .relaxed),
-                stats.cacheWriteErrors.load(ordering: .relaxed), stats.cacheWritesSkipped.load(ordering: .relaxed)))
+                stats.cache.redisReads.load(ordering: .relaxed), stats.cache.redisWrites.load(ordering: .relaxed), stats.cache.writesOK.load(ordering: .relaxed),
+                stats.cache.writeErrors.load(ordering: .relaxed), stats.cache.writesSkipped.load(ordering: .relaxed)))
         }
     }
 }

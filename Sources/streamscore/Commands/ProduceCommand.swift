@@ -1,6 +1,8 @@
+import Concurrency
 import ArgumentParser
 import Foundation
 import Pipeline
+import Workload
 
 /// `streamscore produce`: the synthetic transaction generator.
 struct ProduceCommand: AsyncParsableCommand {

@@ -4,6 +4,7 @@ import Inference
 import Logging
 import Pipeline
 import RedisBridge
+import ScoreCache
 
 /// The typed result of configuration loading: what the worker needs to start.
 struct Settings {
@@ -94,14 +95,14 @@ struct Settings {
     }
 
     /// The score cache (nil in `bypass` mode).
-    static func cache(_ config: ConfigLoader) throws(ConfigError) -> ScoreCache.Configuration? {
+    static func cache(_ config: ConfigLoader) throws(ConfigError) -> ScoreCacheConfiguration? {
         let modeName = try config.string("cache.mode")
-        guard let mode = ScoreCache.Configuration.Mode(rawValue: modeName) else {
-            let modes = ScoreCache.Configuration.Mode.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let mode = ScoreCacheConfiguration.Mode(rawValue: modeName) else {
+            let modes = ScoreCacheConfiguration.Mode.allCases.map(\.rawValue).joined(separator: ", ")
             throw ConfigError(key: "cache.mode", reason: "expected one of \(modes); got '\(modeName)'")
         }
         guard mode != .bypass else { return nil }
-        var cache = ScoreCache.Configuration(mode: mode)
+        var cache = ScoreCacheConfiguration(mode: mode)
         if let url = config.optionalString("cache.redis_url") {
             do {
                 cache.redis = try RedisURL(parsing: url)
@@ -112,10 +113,10 @@ struct Settings {
         cache.prefix = try config.string("cache.prefix")
         cache.ttl = .milliseconds(try config.integer("cache.ttl_ms"))
         cache.localCapacity = try config.integer("cache.local_capacity")
-        guard cache.localCapacity <= ScoreCache.Configuration.maximumLocalCapacity else {
+        guard cache.localCapacity <= ScoreCacheConfiguration.maximumLocalCapacity else {
             throw ConfigError(
                 key: "cache.local_capacity",
-                reason: "must be at most \(ScoreCache.Configuration.maximumLocalCapacity) (each entry takes about 150 bytes), got \(cache.localCapacity)")
+                reason: "must be at most \(ScoreCacheConfiguration.maximumLocalCapacity) (each entry takes about 150 bytes), got \(cache.localCapacity)")
         }
         cache.localTTL = .milliseconds(try config.integer("cache.local_ttl_ms"))
         cache.timeout = .milliseconds(try config.integer("cache.timeout_ms"))

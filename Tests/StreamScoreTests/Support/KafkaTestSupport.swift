@@ -2,6 +2,7 @@ import Foundation
 import KafkaBridge
 import Pipeline
 import Testing
+import Workload
 
 /// Unique names, so tests never see each other's topics or groups.
 func uniqueName(_ prefix: String) -> String {

@@ -4,6 +4,7 @@ import Foundation
 import Inference
 import Pipeline
 import RedisBridge
+import ScoreCache
 
 /// `streamscore bench cache`: what the score cache costs and saves per event, one thread.
 struct CacheBench: ParsableCommand {
@@ -71,7 +72,7 @@ struct CacheBench: ParsableCommand {
 
     func run() throws {
         var spec: FeatureSpec
-        var cache: ScoreCache.Configuration
+        var cache: ScoreCacheConfiguration
         do {
             let loader = try ConfigLoader(path: config)
             spec = try Settings.features(loader)

@@ -1,7 +1,9 @@
+import Concurrency
 import ArgumentParser
 import Features
 import Foundation
 import Pipeline
+import Workload
 
 /// `streamscore bench features`: events decoded into model rows per second, one thread.
 struct FeatureBench: ParsableCommand {

@@ -1,6 +1,8 @@
+import Concurrency
 import Foundation
 import KafkaBridge
 import Pipeline
+import Workload
 
 /// Runs the plan's configurations one at a time against one broker: starts what drains
 /// the input as its own process(es), measures its output with an `OutputMeter`, reads its

@@ -1,0 +1,153 @@
+import Concurrency
+import KafkaBridge
+import Logging
+import Synchronization
+
+/// The consumer side, on the `streamscore.kafka.poll` thread: polls librdkafka, registers
+/// records with the offset tracker, chunks them into the intake queue, pauses and resumes
+/// partitions with the intake level, stores completed offsets, and on stop runs the
+/// shutdown sequence (it owns the consumer, so it also closes it).
+final class PollLoop: Sendable {
+    let consumer: KafkaConsumer
+    let tracker: OffsetTracker
+    let intake: IntakeQueue
+    let stats: PipelineStats
+    let control: PipelineControl
+    let configuration: PipelineConfiguration
+    let logger: Logger
+    /// Announced by the delivery stage after each round of reports (and on a failure): a
+    /// revoke's drain waits on it.
+    let progress: EventCount
+    let backPressure: Mutex<BackPressure>
+    /// When the idle clock last restarted (input or rebalance), and whether the group has
+    /// assigned anything yet: an idle limit must not fire while the group is still forming.
+    let idleClock = Mutex<(since: ContinuousClock.Instant, rebalanced: Bool)>((.now, false))
+    /// Set by the shutdown sequence: a revoke served while the consumer closes must finish
+    /// by then (its commit waits no longer).
+    let shutdownDeadline = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(
+        consumer: KafkaConsumer, tracker: OffsetTracker, intake: IntakeQueue, stats: PipelineStats,
+        control: PipelineControl, configuration: PipelineConfiguration, progress: EventCount, logger: Logger
+    ) {
+        self.progress = progress
+        self.consumer = consumer
+        self.tracker = tracker
+        self.intake = intake
+        self.stats = stats
+        self.control = control
+        self.configuration = configuration
+        self.logger = logger
+        self.backPressure = Mutex(BackPressure(
+            capacity: configuration.intakeCapacity, resumeBelow: configuration.intakeResumeBelow,
+            pollBatch: configuration.pollBatch, pauseAfter: configuration.pauseAfter))
+    }
+
+    /// Whether the consumer is paused for back-pressure right now.
+    var isPaused: Bool { backPressure.withLock { $0.paused } }
+
+    /// Polls until a stop is requested (or the idle limit passes).
+    func run() {
+        let started = ContinuousClock.now
+        while !control.isStopping {
+            storeCompleted()
+            let records = intake.recordCount
+            let step = backPressure.withLock { $0.next(records: records, now: .now) }
+            switch step {
+            case .hold:
+                intake.waitForRoom(below: configuration.intakeCapacity, until: .now + .milliseconds(20))
+                continue
+            case .pause:
+                consumer.pause(consumer.assignment())
+                stats.pauses.add(1, ordering: .relaxed)
+                logger.debug("intake full: pausing partitions", metadata: ["records": "\(records)"])
+                continue
+            case .resume:
+                consumer.resume(consumer.assignment())
+                stats.resumes.add(1, ordering: .relaxed)
+                logger.debug("intake drained: resuming partitions", metadata: ["records": "\(records)"])
+                continue
+            case .servePaused:
+                // Serves rebalance callbacks; paused partitions deliver nothing, but a record
+                // from a partition assigned a moment ago is still queued, never dropped.
+                let stray = consumer.poll(maxRecords: 1, timeout: .milliseconds(10))
+                if !stray.isEmpty { accept(stray) }
+                intake.waitForRoom(below: configuration.intakeResumeBelow + 1, until: .now + .milliseconds(50))
+            case .poll(let limit):
+                let start = PipelineStats.nowNanos()
+                let batch = consumer.poll(maxRecords: limit, timeout: .milliseconds(100))
+                if !batch.isEmpty { stats.addTime(.poll, since: start) }
+                if batch.isEmpty {
+                    if let idle = configuration.idleExit, isIdle(for: idle, startedAt: started) {
+                        control.requestStop("idle for \(idle)")
+                    }
+                    continue
+                }
+                accept(batch)
+            }
+        }
+    }
+
+    func accept(_ batch: [KafkaRecord]) {
+        idleClock.withLock { $0.since = .now }
+        stats.consumed.add(batch.count, ordering: .relaxed)
+        stats.markFetched()
+        enqueue(batch)
+    }
+
+    /// No input for `idle` since the last record or rebalance, nothing in flight, and the
+    /// group has formed (or a minute passed without any assignment).
+    func isIdle(for idle: Duration, startedAt: ContinuousClock.Instant) -> Bool {
+        let (since, rebalanced) = idleClock.withLock { $0 }
+        guard rebalanced || ContinuousClock.now - startedAt >= .seconds(60) else { return false }
+        return ContinuousClock.now - since >= idle && intake.recordCount == 0 && tracker.inFlight() == 0
+    }
+
+    /// Registers records with the tracker (per partition, in offset order) and queues them in
+    /// chunks, keeping fetch order.
+    func enqueue(_ records: [KafkaRecord]) {
+        var tokens = [UInt64](repeating: 0, count: records.count)
+        var positions: [TopicPartition: [Int]] = [:]
+        for (i, record) in records.enumerated() {
+            positions[record.topicPartition, default: []].append(i)
+        }
+        for (tp, indices) in positions {
+            let registration = tracker.register(tp, records: indices.map { (records[$0].offset, records[$0].timestamp) })
+            for rewind in registration.rewinds {
+                stats.rewinds.add(1, ordering: .relaxed)
+                logger.warning("partition position moved backwards: starting a new epoch (records in flight from before are forgotten; their outputs may repeat)", metadata: [
+                    "partition": "\(tp)", "last_offset": "\(rewind.from)", "new_offset": "\(rewind.to)",
+                ])
+            }
+            for (k, i) in indices.enumerated() {
+                guard let token = registration.tokens[k] else {
+                    control.fail(.unsupportedOffset(tp, records[i].offset))
+                    return
+                }
+                tokens[i] = token
+            }
+        }
+        var start = 0
+        while start < records.count {
+            let end = min(start + configuration.chunkRecords, records.count)
+            intake.push(records: Array(records[start..<end]), tokens: Array(tokens[start..<end]))
+            start = end
+        }
+    }
+
+    /// Rebalance events, on this thread inside `consumer.poll`.
+    func handleRebalance(_ event: RebalanceEvent) {
+        idleClock.withLock { $0 = (.now, true) }
+        switch event {
+        case .assigned(let partitions):
+            stats.assignments.add(1, ordering: .relaxed)
+            logger.info("partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
+            if isPaused { consumer.pause(partitions) }
+        case .revoked(let partitions, let lost):
+            stats.revocations.add(1, ordering: .relaxed)
+            logger.info("partitions revoked", metadata: ["partitions": "\(partitions.sorted())", "lost": "\(lost)"])
+            if !lost { drain(partitions) }
+            tracker.remove(partitions)
+        }
+    }
+}
