@@ -13,7 +13,7 @@ ifeq ($(shell uname -m),x86_64)
 RELEASE_CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DSTREAMSCORE_FMA -Xswiftc -DSTREAMSCORE_AVX2
 endif
 
-.PHONY: deps build release demo test faults fuzz clean bench-e2e
+.PHONY: deps build release demo test check faults fuzz clean bench-e2e
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -45,9 +45,22 @@ $(PEER_VENV): scripts/requirements-peer.txt
 	rm -rf .venv-peer
 	python3 scripts/peer_worker.py --help > /dev/null
 
+# The suites that start processes (the real binary, the end-to-end bench, the demo, the
+# metrics endpoint scraped over HTTP): in `make test`, not in `make check`.
+PROCESS_TESTS := WorkerProcessTests|E2EBenchSmokeTests|DemoSmokeTests|MetricsEndpointTests|ConfigurationTests/badConfigurationExit|ConfigurationTests/unreachable|ConfigurationTests/environment
+
+# The edit-test loop: the unit and in-process suites (mock cluster and redis-server in
+# process), in parallel, under two minutes after a warm build. CI runs `make test`.
+check: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip '$(PROCESS_TESTS)'
+
+# Everything: the in-process suites in parallel, then the process suites one at a time
+# (they start the binary and brokers, and measure nothing but must not starve each other).
 test: deps $(PEER_VENV)
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	$(SWIFT) test --skip-build --skip '$(PROCESS_TESTS)'
+	$(SWIFT) test --skip-build --no-parallel --filter '$(PROCESS_TESTS)' 
 ifneq ($(strip $(RELEASE_CPU_FLAGS)),)
 	$(SWIFT) build --build-tests --scratch-path .build-cpu $(RELEASE_CPU_FLAGS)
 	$(SWIFT) test --skip-build --scratch-path .build-cpu --filter '$(ENGINE_SUITES)'

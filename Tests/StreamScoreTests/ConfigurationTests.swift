@@ -1,7 +1,11 @@
 import Foundation
+import Logging
+@testable import streamscore
 import Testing
 
-/// Bad configuration stops `streamscore run` before it connects, naming the key.
+/// Bad configuration stops `streamscore run` before it connects, naming the key: every
+/// case in process (`RunCommand.pipeline`, what `run` calls), and the exit status and
+/// stderr of the real binary for a few.
 @Suite("Configuration errors")
 struct ConfigurationTests {
     /// Runs the worker against an address nothing listens on: a bad config must fail
@@ -59,8 +63,32 @@ struct ConfigurationTests {
 
         """
 
-    @Test("Bad configuration exits non-zero naming the key", arguments: cases.indices)
+    /// What `run` would print for `yaml` after `streamscore: ` (nil: it would start).
+    static func startupError(yaml: String, environment: [String: String] = [:]) throws -> String? {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("bad") + ".yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            var loader = try ConfigLoader(path: path, environment: environment)
+            loader.set("kafka.bootstrap_servers", "127.0.0.1:1", flag: "--bootstrap")
+            let settings = try Settings(loader)
+            let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            _ = try RunCommand.pipeline(settings, idleExit: nil, logger: logger)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("Bad configuration is refused before anything connects, naming the key", arguments: cases.indices)
     func badConfiguration(_ index: Int) throws {
+        let c = Self.cases[index]
+        let message = try Self.startupError(yaml: c.yaml)
+        #expect(message?.contains(c.key) == true, "\(c.name): the error must name \(c.key): \(message ?? "none")")
+    }
+
+    @Test("The binary exits 2 with the key on stderr, before starting", arguments: [0, 11, 15, 17])
+    func badConfigurationExit(_ index: Int) throws {
         let c = Self.cases[index]
         let result = try run(yaml: c.yaml)
         #expect(result.status == 2, "\(c.name): status \(String(describing: result.status)), stderr: \(result.stderr)")
@@ -81,16 +109,16 @@ struct ConfigurationTests {
 
     @Test("Environment variables override the file, and an unknown STREAMSCORE_ variable is an error")
     func environment() throws {
-        let wrong = try run(yaml: "", environment: ["STREAMSCORE_BATCH_MAX_ROWS": "many"])
-        #expect(wrong.status == 2)
-        #expect(wrong.stderr.contains("batch.max_rows") && wrong.stderr.contains("environment STREAMSCORE_BATCH_MAX_ROWS"))
-        let unknown = try run(yaml: "", environment: ["STREAMSCORE_NOPE": "1"])
-        #expect(unknown.status == 2)
-        #expect(unknown.stderr.contains("STREAMSCORE_NOPE"))
-        let redis = try run(yaml: "", environment: ["STREAMSCORE_REDIS_URL": "redis://:hunter2@cache:99999"])
-        #expect(redis.status == 2)
-        #expect(redis.stderr.contains("cache.redis_url") && redis.stderr.contains("environment STREAMSCORE_REDIS_URL"), "\(redis.stderr)")
-        #expect(redis.stderr.contains("redis://:***@cache:99999") && !redis.stderr.contains("hunter2"), "the password stays hidden: \(redis.stderr)")
+        let wrong = try Self.startupError(yaml: "", environment: ["STREAMSCORE_BATCH_MAX_ROWS": "many"]) ?? ""
+        #expect(wrong.contains("batch.max_rows") && wrong.contains("environment STREAMSCORE_BATCH_MAX_ROWS"), "\(wrong)")
+        let unknown = try Self.startupError(yaml: "", environment: ["STREAMSCORE_NOPE": "1"]) ?? ""
+        #expect(unknown.contains("STREAMSCORE_NOPE"), "\(unknown)")
+        let redis = try Self.startupError(yaml: "", environment: ["STREAMSCORE_REDIS_URL": "redis://:hunter2@cache:99999"]) ?? ""
+        #expect(redis.contains("cache.redis_url") && redis.contains("environment STREAMSCORE_REDIS_URL"), "\(redis)")
+        #expect(redis.contains("redis://:***@cache:99999") && !redis.contains("hunter2"), "the password stays hidden: \(redis)")
+        // And through the real binary's environment.
+        let process = try run(yaml: "", environment: ["STREAMSCORE_NOPE": "1"])
+        #expect(process.status == 2 && process.stderr.contains("STREAMSCORE_NOPE"), "\(process.stderr)")
     }
 
     @Test("A bad model file names the field at fault")
@@ -98,8 +126,7 @@ struct ConfigurationTests {
         let model = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("model") + ".json").path
         try #"{"format_version": 1, "kind": "logistic", "name": "m", "version": "1", "weights": [1, 2, "x", 4], "bias": 0}"#
             .write(toFile: model, atomically: true, encoding: .utf8)
-        let result = try run(yaml: "model:\n  path: \(model)\n")
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("weights[2]"), "\(result.stderr)")
+        let message = try Self.startupError(yaml: "model:\n  path: \(model)\n") ?? ""
+        #expect(message.contains("weights[2]"), "\(message)")
     }
 }

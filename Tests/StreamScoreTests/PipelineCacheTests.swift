@@ -209,12 +209,18 @@ struct PipelineCacheTests {
         #expect(stats.cache.redisReads.load(ordering: .relaxed) > 0)
 
         _ = try admin.command(["CONFIG", "SET", "maxmemory", "0"])
-        Thread.sleep(forTimeInterval: 0.5)  // past the breaker's open time
-        #expect(try stream.send(1_000))
-        #expect(eventually(timeout: .seconds(10)) { stats.cache.writesOK.load(ordering: .relaxed) > 0 }, "writes resume")
+        // Writes are skipped until the breaker's open time is up, then probed: send until
+        // one has gone through.
+        var sent = 1_000
+        let resumed = try eventually(timeout: .seconds(20)) {
+            guard try stream.send(200) else { return false }
+            sent += 200
+            return stats.cache.writesOK.load(ordering: .relaxed) > 0
+        }
+        #expect(resumed, "writes resume")
         #expect(stats.cache.writeBreakerState.load(ordering: .relaxed) == 0)
         let outputs = try #require(try stream.stop(), "pipeline did not stop cleanly")
-        #expect(outputs.count == 2_000, "no record lost")
+        #expect(outputs.count == sent, "no record lost")
         #expect(try server.calls("set") == stats.cache.writesOK.load(ordering: .relaxed))
     }
 
@@ -232,14 +238,19 @@ struct PipelineCacheTests {
         #expect(stats.cache.errors.load(ordering: .relaxed) > 0)
 
         try server.start()
-        Thread.sleep(forTimeInterval: 0.5)  // past the breaker's open time
+        // Lookups skip Redis until the breaker's open time is up, then probe it: send until
+        // Redis is read again.
         let readsBefore = stats.cache.redisReads.load(ordering: .relaxed)
-        #expect(try stream.send(1_000))
-        #expect(stats.cache.redisReads.load(ordering: .relaxed) > readsBefore, "Redis is read again")
-        #expect(stats.cache.breakerState.load(ordering: .relaxed) == 0, "the breaker closed")
+        var sent = 2_000
+        let readAgain = try eventually(timeout: .seconds(20)) {
+            guard try stream.send(200) else { return false }
+            sent += 200
+            return stats.cache.redisReads.load(ordering: .relaxed) > readsBefore && stats.cache.breakerState.load(ordering: .relaxed) == 0
+        }
+        #expect(readAgain, "Redis is read again and the breaker closed")
         let outputs = try #require(try stream.stop(), "pipeline did not stop cleanly")
-        #expect(outputs.count == 3_000, "no record lost")
-        #expect(Set(outputs.map { $0.source!.offset }).count == 3_000)
+        #expect(outputs.count == sent, "no record lost")
+        #expect(Set(outputs.map { $0.source!.offset }).count == sent)
     }
 
     @Test("At start-up the log says whether Redis answers, which Redis it is, and whether it suits a cache (a full noeviction Redis refuses writes); a Redis that does not answer is named with the reason")

@@ -49,6 +49,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings: Settings
+        let pipeline: ScoringPipeline
+        let logger: Logger
         do {
             var loader = try ConfigLoader(path: config)
             if let bootstrap { loader.set("kafka.bootstrap_servers", bootstrap, flag: "--bootstrap") }
@@ -58,35 +60,11 @@ struct RunCommand: AsyncParsableCommand {
             if let redis { loader.set("cache.redis_url", redis, flag: "--redis") }
             if let metrics { loader.set("metrics.listen", metrics, flag: "--metrics") }
             settings = try Settings(loader)
+            logger = LogSetup.bootstrap(level: settings.logLevel)
+            MetricsSetup.bootstrap()
+            pipeline = try Self.pipeline(settings, idleExit: idleExit, logger: logger)
         } catch {
             Terminal.err("streamscore: \(error)")
-            throw ExitCode(2)
-        }
-        var pipelineConfig = settings.pipeline
-        if let idleExit {
-            guard idleExit > 0 else {
-                Terminal.err("streamscore: configuration error: --idle-exit: must be positive")
-                throw ExitCode(2)
-            }
-            pipelineConfig.idleExit = .milliseconds(Int(idleExit * 1000))
-        }
-        let logger = LogSetup.bootstrap(level: settings.logLevel)
-        MetricsSetup.bootstrap()
-        let pipeline: ScoringPipeline
-        do {
-            let model = try ModelLoader.load(path: settings.modelPath, format: settings.modelFormat)
-            pipeline = try ScoringPipeline(configuration: pipelineConfig, model: model, logger: logger)
-        } catch PipelineError.modelMismatch(let why) {
-            Terminal.err("streamscore: configuration error: features.inputs / model.path: model does not match the feature spec: \(why)")
-            throw ExitCode(2)
-        } catch PipelineError.invalidFeatures(let why) {
-            Terminal.err("streamscore: configuration error: \(why)")
-            throw ExitCode(2)
-        } catch let error as PipelineError {
-            Terminal.err("streamscore: cannot create the Kafka clients: \(error)")
-            throw ExitCode(2)
-        } catch {
-            Terminal.err("streamscore: configuration error: model.path (\(settings.modelPath)): \(error)")
             throw ExitCode(2)
         }
         var services: [any Service] = []
@@ -94,6 +72,35 @@ struct RunCommand: AsyncParsableCommand {
             services.append(MetricsEndpoint.service(host: listen.host, port: listen.port, pipeline: pipeline, logger: logger))
         }
         try await WorkerRun(pipeline: pipeline, logger: logger, extraServices: services).run()
+    }
+
+    /// Why the worker cannot start with its configuration: what `run` prints after
+    /// `streamscore: `, naming the key (exit 2).
+    struct StartupError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The pipeline `settings` describe: the model loaded and checked against the feature
+    /// spec, the Kafka clients created (nothing connects yet).
+    /// - Throws: `StartupError` naming the key at fault.
+    static func pipeline(_ settings: Settings, idleExit: Double?, logger: Logger) throws(StartupError) -> ScoringPipeline {
+        var pipelineConfig = settings.pipeline
+        if let idleExit {
+            guard idleExit > 0 else { throw StartupError(description: "configuration error: --idle-exit: must be positive") }
+            pipelineConfig.idleExit = .milliseconds(Int(idleExit * 1000))
+        }
+        do {
+            let model = try ModelLoader.load(path: settings.modelPath, format: settings.modelFormat)
+            return try ScoringPipeline(configuration: pipelineConfig, model: model, logger: logger)
+        } catch PipelineError.modelMismatch(let why) {
+            throw StartupError(description: "configuration error: features.inputs / model.path: model does not match the feature spec: \(why)")
+        } catch PipelineError.invalidFeatures(let why) {
+            throw StartupError(description: "configuration error: \(why)")
+        } catch let error as PipelineError {
+            throw StartupError(description: "cannot create the Kafka clients: \(error)")
+        } catch {
+            throw StartupError(description: "configuration error: model.path (\(settings.modelPath)): \(error)")
+        }
     }
 }
 
