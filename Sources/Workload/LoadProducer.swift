@@ -45,10 +45,12 @@ public final class LoadProducer: Sendable {
     /// Produces `count` events (nil: until `stop`) at `rate` events/s (nil: unthrottled),
     /// then waits for every acknowledgement. Blocks the calling thread.
     ///
-    /// - Parameter progress: called about every 100 ms with the number sent so far.
+    /// - Parameters:
+    ///   - progress: called about every 100 ms with the number sent so far.
+    ///   - sentEvent: called with each event once it is handed to the producer.
     public func produce(
         topic: String, count: Int?, rate: Double?, generator: TransactionGenerator,
-        progress: (Int) -> Void = { _ in }
+        progress: (Int) -> Void = { _ in }, sentEvent: (TransactionGenerator.Event) -> Void = { _ in }
     ) throws(KafkaError) -> Summary {
         var generator = generator
         let start = ContinuousClock.now
@@ -65,6 +67,7 @@ public final class LoadProducer: Sendable {
             if case .malformed = event.kind { malformed += 1 }
             if event.kind == .fraud { fraud += 1 }
             try producer.send(OutgoingRecord(topic: topic, key: event.key, value: event.value, timestamp: now), token: 1)
+            sentEvent(event)
             sent += 1
             if ContinuousClock.now - lastProgress >= .milliseconds(100) {
                 lastProgress = .now

@@ -20,9 +20,13 @@ public struct TransactionGenerator: Sendable {
         public var key: [UInt8]
         public var value: [UInt8]
         public var kind: Kind
+        /// The event's `id` field (empty when it has none).
+        public var id: String
+        /// Whether it carries the planted fraud pattern: a `.fraud` event, or a repeat of one.
+        public var hasFraudPattern: Bool
 
-        public init(key: [UInt8], value: [UInt8], kind: Kind) {
-            (self.key, self.value, self.kind) = (key, value, kind)
+        public init(key: [UInt8], value: [UInt8], kind: Kind, id: String = "", hasFraudPattern: Bool = false) {
+            (self.key, self.value, self.kind, self.id, self.hasFraudPattern) = (key, value, kind, id, hasFraudPattern)
         }
     }
 
@@ -88,7 +92,8 @@ public struct TransactionGenerator: Sendable {
         if full.details == nil { full.details = details(fraud: shape.fraud) }
         if recent.count < 1_000 { recent.append(full) } else { recent[rng.below(1_000)] = full }
         let json = body(id: id, shape: full, timestamp: timestamp)
-        return Event(key: Array(cardID(shape.card).utf8), value: Array(json.utf8), kind: shape.fraud && kind != .repeated ? .fraud : kind)
+        return Event(key: Array(cardID(shape.card).utf8), value: Array(json.utf8), kind: shape.fraud && kind != .repeated ? .fraud : kind, id: "\(id)",
+            hasFraudPattern: shape.fraud)
     }
 
     private func cardID(_ card: Int) -> String {

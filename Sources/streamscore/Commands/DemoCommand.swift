@@ -108,7 +108,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let console = DemoConsole(
             pipeline: pipeline, producer: try LoadProducer(bootstrapServers: broker.bootstrapServers),
-            topic: topics.input, rate: rate, duration: duration, malformedRatio: malformedRatio, repeatRatio: repeatRatio)
+            topic: topics.input, rate: rate, duration: duration, malformedRatio: malformedRatio, repeatRatio: repeatRatio,
+            detection: try DemoDetection(bootstrap: broker.bootstrapServers, topic: topics.output, partitions: partitions))
         var services: [any Service] = [console]
         if let listen = settings.metricsListen {
             services.append(MetricsEndpoint.service(host: listen.host, port: listen.port, pipeline: pipeline, logger: logger))
@@ -117,5 +118,12 @@ struct DemoCommand: AsyncParsableCommand {
         try await WorkerRun(pipeline: pipeline, logger: logger, extraServices: services).run()
         console.printSummary()
         console.close()
+        Terminal.out("""
+            next:
+              run against your Kafka     streamscore run --config Configs/streamscore.yaml --bootstrap HOST:9092
+              add Redis to the cache     streamscore demo --redis redis://127.0.0.1:6379
+              watch it in Prometheus     streamscore demo --metrics 127.0.0.1:9464   (then GET /metrics)
+              the five-minute session    README.md, "Five minutes on your machine"
+            """)
     }
 }

@@ -16,11 +16,14 @@ final class DemoConsole: Service, Sendable {
     private let malformedRatio: Double
     private let repeatRatio: Double
     private let summary = SummaryBox()
+    /// The first scored record, and the flags against the planted fraud.
+    let detection: DemoDetection
 
     init(
         pipeline: ScoringPipeline, producer: LoadProducer, topic: String, rate: Double, duration: Double, malformedRatio: Double,
-        repeatRatio: Double
+        repeatRatio: Double, detection: DemoDetection
     ) {
+        self.detection = detection
         self.repeatRatio = repeatRatio
         self.pipeline = pipeline
         self.producer = producer
@@ -31,8 +34,8 @@ final class DemoConsole: Service, Sendable {
     }
 
     func run() async throws {
-        let (producer, topic, rate, malformedRatio, repeatRatio, summary) =
-            (self.producer, self.topic, self.rate, self.malformedRatio, self.repeatRatio, self.summary)
+        let (producer, topic, rate, malformedRatio, repeatRatio, summary, detection) =
+            (self.producer, self.topic, self.rate, self.malformedRatio, self.repeatRatio, self.summary, self.detection)
         // Start the load once the worker owns its partitions, so the first seconds' latency
         // measures scoring, not the group forming (the mock cluster delays a new group's
         // first rebalance by 3 s).
@@ -43,7 +46,7 @@ final class DemoConsole: Service, Sendable {
         Terminal.out("  partitions assigned; producing")
         Thread.detachNewThread {
             let generator = TransactionGenerator(seed: 42, keys: 50_000, repeatRatio: repeatRatio, malformedRatio: malformedRatio)
-            let result = try? producer.produce(topic: topic, count: nil, rate: rate, generator: generator)
+            let result = try? producer.produce(topic: topic, count: nil, rate: rate, generator: generator, sentEvent: detection.planted)
             summary.value.withLock { $0 = result }
         }
         let stats = pipeline.stats
@@ -99,7 +102,9 @@ final class DemoConsole: Service, Sendable {
         Terminal.out("summary")
         Terminal.out("  produced        \(produced?.sent ?? 0) events (planted fraud \(produced?.fraud ?? 0), malformed \(produced?.malformed ?? 0))")
         Terminal.out("  consumed        \(stats.consumed.load(ordering: .relaxed))")
-        Terminal.out("  scored          \(stats.outputsAcknowledged.load(ordering: .relaxed)) (flagged as fraud: \(stats.flagged.load(ordering: .relaxed)))")
+        Terminal.out("  scored          \(stats.outputsAcknowledged.load(ordering: .relaxed))")
+        detection.finish(outputs: stats.outputsAcknowledged.load(ordering: .relaxed))
+        Terminal.out("  detection       \(detection.report)")
         Terminal.out("  dead letters    \(stats.deadLettersAcknowledged.load(ordering: .relaxed)) \(stats.deadLettersByReason.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         Terminal.out(String(format: "  e2e latency     p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%llu events after the first 2 s)", total.p50, total.p99, total.max, total.count))
         Terminal.out(String(format: "  batches         %d, mean %.1f rows", stats.batches.load(ordering: .relaxed), meanBatchRows))
