@@ -1,3 +1,4 @@
+import Concurrency
 import Foundation
 import Histogram
 import KafkaBridge
@@ -41,7 +42,7 @@ final class OutputMeter: Sendable {
     }
 
     private let state = Mutex(State())
-    private let finished = DispatchSemaphore(value: 0)
+    private let finished = ConditionLock(false)
 
     init(bootstrap: String, topic: String, partitions: Int) throws(KafkaError) {
         let consumer = try KafkaConsumer(config: KafkaConfig([
@@ -56,10 +57,12 @@ final class OutputMeter: Sendable {
             "log_level": "3",
         ]))
         try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<Int32(partitions)).map { (TopicPartition(topic, $0), KafkaConsumer.beginning) }))
-        let thread = Thread { [self] in
-            defer { finished.signal() }
+        _ = NamedThread("streamscore.bench.meter") { [self] in
+            defer { finished.withLock { $0 = true } }
             while !state.withLock({ $0.stop }) {
-                let records = consumer.poll(maxRecords: 5000, timeout: .milliseconds(50))
+                // At most 500 a poll: arrivals are timed per poll, and a small input read in
+                // one poll would have no time span (a rate of 0).
+                let records = consumer.poll(maxRecords: 500, timeout: .milliseconds(50))
                 guard !records.isEmpty else { continue }
                 let now = Self.realtimeMicros()
                 state.withLock { s in
@@ -82,8 +85,6 @@ final class OutputMeter: Sendable {
             }
             consumer.close()
         }
-        thread.name = "streamscore.bench.meter"
-        thread.start()
     }
 
     var snapshot: Snapshot { state.withLock { $0.snapshot } }
@@ -105,7 +106,7 @@ final class OutputMeter: Sendable {
 
     func stop() {
         state.withLock { $0.stop = true }
-        finished.wait()
+        _ = finished.wait { $0 ? true : nil }
     }
 
     static func realtimeMicros() -> Int64 {
