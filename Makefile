@@ -47,7 +47,7 @@ $(PEER_VENV): scripts/requirements-peer.txt
 
 # The suites that start processes (the real binary, the end-to-end bench, the demo, the
 # metrics endpoint scraped over HTTP): in `make test`, not in `make check`.
-PROCESS_TESTS := WorkerProcessTests|E2EBenchSmokeTests|DemoSmokeTests|MetricsEndpointTests|ConfigurationTests/badConfigurationExit|ConfigurationTests/unreachable|ConfigurationTests/environment
+PROCESS_TESTS := WorkerProcessTests|BackfillCommandTests|E2EBenchSmokeTests|DemoSmokeTests|MetricsEndpointTests|ConfigurationTests/badConfigurationExit|ConfigurationTests/unreachable|ConfigurationTests/environment
 
 # The edit-test loop: the unit and in-process suites (mock cluster and redis-server in
 # process), in parallel, under two minutes after a warm build. CI runs `make test`.

@@ -15,6 +15,11 @@ extension Duration {
         components.seconds * 1_000 + components.attoseconds / 1_000_000_000_000_000
     }
 
+    /// Milliseconds, rounded to the nearest.
+    public var inMillisecondsRounded: Int64 {
+        components.seconds * 1_000 + (components.attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000
+    }
+
     /// Whole microseconds, rounded down (hiredis timeouts).
     public var inMicroseconds: Int64 {
         components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000

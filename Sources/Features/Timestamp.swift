@@ -1,5 +1,11 @@
 /// Timestamps as seconds since 1970-01-01T00:00:00Z, and the calendar parts features use.
-enum Timestamp {
+public enum Timestamp {
+    /// Parses RFC 3339 text (see `rfc3339(_:)` on bytes), or nil: seconds since the epoch.
+    public static func rfc3339(_ text: String) -> Double? {
+        var text = text
+        return text.withUTF8 { rfc3339(UnsafeRawBufferPointer($0)) }
+    }
+
     /// Years 0001 to 9999: what RFC 3339 can write; epoch numbers outside are `out_of_range`
     /// (found by fuzzing: a huge epoch value overflowed the calendar arithmetic).
     static let validSeconds: ClosedRange<Double> = -62_135_596_800...253_402_300_799

@@ -131,6 +131,14 @@ public final class KafkaConsumer: Sendable {
         try RDKafkaMetadata.partitionCount(handle, topic: topic, timeoutMs: timeout.timeoutMilliseconds)
     }
 
+    /// Per partition, the earliest offset whose record timestamp is at or after the given
+    /// time (milliseconds since the epoch), or nil where no record is that late.
+    /// - Throws: `KafkaError` when the cluster cannot answer (librdkafka's mock cluster
+    ///   cannot look up offsets by time) or not within `timeout`.
+    public func offsets(forTimes times: [TopicPartition: Int64], timeout: Duration) throws(KafkaError) -> [TopicPartition: Int64?] {
+        try RDKafkaTopicPartitionList.offsets(forTimes: times, of: handle, timeoutMs: timeout.timeoutMilliseconds)
+    }
+
     /// Leaves the group (revoking the assignment through the rebalance callback, which
     /// commits) and stops the consumer, waiting at most `timeout`. Call once, from the poll
     /// thread, after the last `poll`.

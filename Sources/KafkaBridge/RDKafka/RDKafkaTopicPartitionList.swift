@@ -34,7 +34,6 @@ final class RDKafkaTopicPartitionList {
         return nil
     }
 
-    /// Copies a list owned by librdkafka into Swift values.
     /// The partitions currently assigned to a consumer (empty if librdkafka cannot say).
     static func assignment(of handle: RDKafkaHandle) -> [TopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
@@ -44,12 +43,28 @@ final class RDKafkaTopicPartitionList {
         return read(list).map(\.0)
     }
 
+    /// Copies a list owned by librdkafka into Swift values.
     static func read(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> [(TopicPartition, Int64)] {
         guard let list else { return [] }
         return (0..<Int(list.pointee.cnt)).map { i in
             let element = list.pointee.elems[i]
             return (TopicPartition(String(cString: element.topic), element.partition), element.offset)
         }
+    }
+
+    /// Per partition, the earliest offset whose record timestamp is at or after the given
+    /// time (ms since the epoch); nil where no record is that late
+    /// (`rd_kafka_offsets_for_times`).
+    static func offsets(
+        forTimes times: [TopicPartition: Int64], of handle: RDKafkaHandle, timeoutMs: Int32
+    ) throws(KafkaError) -> [TopicPartition: Int64?] {
+        let list = RDKafkaTopicPartitionList(times.map { ($0.key, $0.value) })
+        let err = handle.withPointer { rd_kafka_offsets_for_times($0, list.pointer, timeoutMs) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "offsets for times") }
+        if let error = list.firstError { throw error }
+        var result: [TopicPartition: Int64?] = [:]
+        for (tp, offset) in list.entries { result[tp] = offset >= 0 ? offset : nil }
+        return result
     }
 
     deinit {
