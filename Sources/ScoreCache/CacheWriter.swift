@@ -32,33 +32,31 @@ public enum CacheWriter {
             // them into `ready` (written now) and `waiting` (kept), all buffers reused.
             var pending = CacheWriteback.Scores(), incoming = CacheWriteback.Scores()
             var waiting = CacheWriteback.Scores(), ready = CacheWriteback.Scores()
-            var states: [Bool?] = []
+            // Each pass asks once per score whether its output is acknowledged.
+            var pendingStates: [Bool?] = [], incomingStates: [Bool?] = []
             var published = ScoreWriter.Counters()
-            /// Sorts `pending` then `incoming`. With `write`, acknowledged scores go to
-            /// `ready`; without, every score still to be acknowledged or written waits.
-            /// Revoked ones are dropped either way. Batch boundaries are kept.
-            func sort(write: Bool) {
-                for scores in [pending, incoming] where !scores.isEmpty {
-                    states = acknowledged(scores.tokens)
-                    var start = 0
-                    for end in scores.batchEnds {
-                        for i in start..<end {
-                            switch states[i] {
-                            case true? where write: ready.append(scores, i)
-                            case true?, false?: waiting.append(scores, i)
-                            case nil: break  // revoked: its output will not be acknowledged here
-                            }
+            /// Sorts `scores` by `states`. With `write`, acknowledged scores go to `ready`;
+            /// without, every score still to be acknowledged or written waits. Revoked ones
+            /// are dropped either way. Batch boundaries are kept.
+            func sort(_ scores: CacheWriteback.Scores, _ states: [Bool?], write: Bool) {
+                var start = 0
+                for end in scores.batchEnds {
+                    for i in start..<end {
+                        switch states[i] {
+                        case true? where write: ready.append(scores, i)
+                        case true?, false?: waiting.append(scores, i)
+                        case nil: break  // revoked: its output will not be acknowledged here
                         }
-                        waiting.endBatch()
-                        start = end
                     }
+                    waiting.endBatch()
+                    start = end
                 }
             }
             /// Whether the oldest batch is wholly acknowledged (or revoked): then a write.
             func oldestBatchDone() -> Bool {
-                let oldest = pending.isEmpty ? incoming : pending
+                let (oldest, states) = pending.isEmpty ? (incoming, incomingStates) : (pending, pendingStates)
                 guard let end = oldest.batchEnds.first else { return false }
-                return acknowledged(Array(oldest.tokens[0..<end])).allSatisfy { $0 != false }
+                return states[..<end].allSatisfy { $0 != false }
             }
             var seen = writeback.progress.current
             while true {
@@ -66,9 +64,13 @@ public enum CacheWriter {
                 writeback.take(into: &incoming)
                 ready.removeAll()
                 waiting.removeAll()
+                pendingStates = pending.isEmpty ? [] : acknowledged(pending.tokens)
+                incomingStates = incoming.isEmpty ? [] : acknowledged(incoming.tokens)
                 // At most one write per batch: only when the oldest batch is wholly
                 // acknowledged (its write takes whatever else is acknowledged too).
-                sort(write: closing || oldestBatchDone())
+                let write = closing || oldestBatchDone()
+                sort(pending, pendingStates, write: write)
+                sort(incoming, incomingStates, write: write)
                 swap(&pending, &waiting)
                 if !ready.isEmpty {
                     writer.store(ready.keys, scores: ready.scores)

@@ -9,11 +9,7 @@ import Workload
 struct BackfillCommandTests {
     @Test("--dry-run prints each partition's range and the total; bad bounds, partitions and output topics exit 2 naming the argument")
     func dryRun() throws {
-        let cluster = try MockCluster(brokers: 1)
-        let topic = uniqueName("history")
-        try cluster.createTopic(topic, partitions: 3)
-        let written = try EventWriter(bootstrap: cluster.bootstrapServers).write(300, to: topic, generator: TransactionGenerator(seed: 9))
-        let ends = Dictionary(grouping: written, by: \.partition).mapValues(\.count)
+        let (cluster, topic, ends) = try BackfillRangeTests.history(partitions: 3, events: 300, seed: 9)
         func backfill(_ arguments: [String]) throws -> (status: Int32?, stdout: String, stderr: String) {
             let worker = try WorkerProcess(["backfill", "--bootstrap", cluster.bootstrapServers, "--topic", topic] + arguments)
             let status = worker.waitForExit(timeout: .seconds(30))
@@ -26,7 +22,8 @@ struct BackfillCommandTests {
         #expect(parts.count == 3)
         for part in parts {
             let p = Int32(part["partition"] as! Int)
-            #expect(part["from"] as? Int == min(5, ends[p] ?? 0) && part["to"] as? Int == ends[p] ?? 0)
+            let end = Int(ends[p] ?? 0)
+            #expect(part["from"] as? Int == min(5, end) && part["to"] as? Int == end)
         }
         #expect(object["records"] as? Int == parts.reduce(0) { $0 + ($1["records"] as! Int) })
 

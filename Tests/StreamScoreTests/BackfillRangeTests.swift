@@ -115,13 +115,19 @@ struct BackfillRangeTests {
         #expect(argument("beginning", "@900000", cluster: mockLike) == "--to")
     }
 
-    @Test("On the mock cluster: offset bounds resolve against the real end offsets, snapshotted; a time lookup is refused with the reason")
-    func mockCluster() throws {
+    /// A mock cluster with one topic of `partitions` holding `events` generated events, and
+    /// each partition's end offset.
+    static func history(partitions: Int, events: Int, seed: UInt64) throws -> (cluster: MockCluster, topic: String, ends: [Int32: Int64]) {
         let cluster = try MockCluster(brokers: 1)
         let topic = uniqueName("history")
-        try cluster.createTopic(topic, partitions: 4)
-        let written = try EventWriter(bootstrap: cluster.bootstrapServers).write(400, to: topic, generator: TransactionGenerator(seed: 3))
-        let ends = Dictionary(grouping: written, by: \.partition).mapValues { Int64($0.count) }
+        try cluster.createTopic(topic, partitions: partitions)
+        let written = try EventWriter(bootstrap: cluster.bootstrapServers).write(events, to: topic, generator: TransactionGenerator(seed: seed))
+        return (cluster, topic, Dictionary(grouping: written, by: \.partition).mapValues { Int64($0.count) })
+    }
+
+    @Test("On the mock cluster: offset bounds resolve against the real end offsets, snapshotted; a time lookup is refused with the reason")
+    func mockCluster() throws {
+        let (cluster, topic, ends) = try Self.history(partitions: 4, events: 400, seed: 3)
         let consumer = try KafkaConsumer(config: KafkaConfig(["bootstrap.servers": cluster.bootstrapServers, "group.id": uniqueName("backfill"), "log_level": "3"]))
         defer { consumer.close() }
         let range = try BackfillRange.resolve(topic: topic, partitions: nil, from: .offset(10), to: .end, cluster: consumer, now: 0)

@@ -14,14 +14,14 @@ import Workload
 final class DemoDetection: Sendable {
     /// Counts so far, shared between the reader thread, the load generator and the summary.
     private final class Tally: Sendable {
-        struct Counts {
+        struct Counts: Sendable {
             var planted = Set<String>()
             var flagged = Set<String>()
             var scored = 0
             var shownFirst = false
         }
 
-        let counts = Mutex(Counts())
+        let counts = ConditionLock(Counts())
         let running = Atomic<Bool>(true)
     }
 
@@ -51,17 +51,14 @@ final class DemoDetection: Sendable {
 
     /// Waits (up to `timeout`) until `outputs` scores have been read, then stops reading.
     func finish(outputs: Int, timeout: Duration = .seconds(10)) {
-        let deadline = ContinuousClock.now + timeout
-        while tally.counts.withLock({ $0.scored }) < outputs && ContinuousClock.now < deadline {
-            _ = reader.join(until: .now + .milliseconds(50))  // the reader runs until told to stop
-        }
+        _ = tally.counts.wait(until: .now + timeout) { $0.scored >= outputs ? true : nil }
         tally.running.store(false, ordering: .relaxed)
         reader.join()
     }
 
     /// The detection line: flagged N: K of M planted frauds caught, recall and precision.
     var report: String {
-        let c = tally.counts.withLock { $0 }
+        let c = tally.counts.read { $0 }
         let caught = c.flagged.intersection(c.planted).count
         let recall = c.planted.isEmpty ? 0 : 100 * Double(caught) / Double(c.planted.count)
         let precision = c.flagged.isEmpty ? 0 : 100 * Double(caught) / Double(c.flagged.count)
