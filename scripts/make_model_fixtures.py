@@ -17,9 +17,13 @@ it generates, and writes to Tests/Fixtures/Models:
 It also trains the bundled demo model, Models/fraud-xgb.json (XGBoost on the default
 feature spec's rows of transactions shaped like the generator's), and writes
 Tests/Fixtures/Features/demo.{events.jsonl,rows.csv}: events and the rows this script
-computes from them, which the worker's featurisation must reproduce. Deterministic for the pinned versions on one CPU (fixed seeds, single
+computes from them, which the worker's featurisation must reproduce, and a challenger,
+Models/fraud-xgb-challenger.json (another XGBoost model on the same features, trained on
+other rows with other settings: what `streamscore backfill --model` and `compare` show
+side by side). Deterministic for the pinned versions on one CPU (fixed seeds, single
 thread). Usage:
-  python3 scripts/make_model_fixtures.py
+  python3 scripts/make_model_fixtures.py                 everything
+  python3 scripts/make_model_fixtures.py --challenger    only the challenger model
 """
 import sys
 from pathlib import Path
@@ -29,6 +33,7 @@ VENV = ROOT / ".venv-fixtures"
 OUT = ROOT / "Tests" / "Fixtures" / "Models"
 REQUIREMENTS = ROOT / "scripts" / "requirements-fixtures.txt"
 DEMO_MODEL = ROOT / "Models" / "fraud-xgb.json"
+CHALLENGER_MODEL = ROOT / "Models" / "fraud-xgb-challenger.json"
 FEATURES = ROOT / "Tests" / "Fixtures" / "Features"
 
 
@@ -67,6 +72,9 @@ def data(rng, rows, features, missing):
 
 def main():
     ensure_venv()
+    if "--challenger" in sys.argv:
+        challenger_model()
+        return
     import warnings
     warnings.filterwarnings("ignore")  # MLP convergence notes; the fixtures need no convergence
     import numpy as np
@@ -139,6 +147,7 @@ def main():
         save(name, mlp.predict_proba(X_dense_test)[:, 1])
 
     demo_model(rng)
+    challenger_model()
     multi_class(names)
     print(f"wrote fixtures to {OUT} and the demo model to {DEMO_MODEL}")
 
@@ -267,6 +276,20 @@ def demo_model(rng):
                 text = text.replace(f'"{e["channel"]}"', '"' + "".join(f"\\u{ord(c):04x}" for c in e["channel"]) + '"')
             f.write(text + "\n")
     write_matrix(FEATURES / "demo.rows.csv", demo_features(sample), DEMO_NAMES)
+
+
+def challenger_model():
+    """A challenger to the demo model: the same features, trained on a small recent sample
+    (5,000 rows of its own seed, so the other outputs do not move) with a small model
+    (6 rounds of depth-2 trees). It scores every event differently and flips a few
+    decisions (about 1 in 1,000 of the generator's events), which `compare` shows."""
+    import numpy as np
+    import xgboost as xgb
+    events, fraud = demo_events(np.random.default_rng(20261204), 5000)
+    booster = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 2, "eta": 0.2, "nthread": 1, "seed": 2},
+        xgb.DMatrix(demo_features(events), label=fraud.astype(int), feature_names=DEMO_NAMES), num_boost_round=6)
+    booster.save_model(str(CHALLENGER_MODEL))
 
 
 if __name__ == "__main__":

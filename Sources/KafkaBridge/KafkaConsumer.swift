@@ -78,6 +78,17 @@ public final class KafkaConsumer: Sendable {
         _ = handle.withPointer { rd_kafka_resume_partitions($0, list.pointer) }
     }
 
+    /// The next offset the consumer will hand over per partition (last returned + 1), or
+    /// nil where it has returned nothing yet (`rd_kafka_position`, local, no request).
+    public func positions(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        let list = RDKafkaTopicPartitionList(partitions)
+        _ = handle.withPointer { rd_kafka_position($0, list.pointer) }
+        var result: [TopicPartition: Int64] = [:]
+        for (tp, offset) in list.entries where offset >= 0 { result[tp] = offset }
+        return result
+    }
+
     /// Stores offsets (the next offset to read, i.e. last completed + 1) for the next commit.
     ///
     /// Offsets of partitions no longer assigned are refused by librdkafka and ignored here.

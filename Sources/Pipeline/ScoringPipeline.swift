@@ -97,7 +97,13 @@ public final class ScoringPipeline: Sendable {
             throw .unreachable(bootstrap: configuration.bootstrapServers, topics: [configuration.topics.output, configuration.topics.deadLetter], error)
         }
         do {
-            try consumer.subscribe([configuration.topics.input])
+            if let range = configuration.range {
+                // Assigned at the range's starts: no group is joined, nothing committed.
+                try consumer.assign(range.starts)
+                if range.isComplete { control.requestStop("range complete") }
+            } else {
+                try consumer.subscribe([configuration.topics.input])
+            }
         } catch {
             throw .kafka(error)
         }

@@ -46,10 +46,13 @@ public final class LoadProducer: Sendable {
     /// then waits for every acknowledgement. Blocks the calling thread.
     ///
     /// - Parameters:
+    ///   - history: event and record timestamps `start + i × step` ms (a synthetic past)
+    ///     instead of the time of sending.
     ///   - progress: called about every 100 ms with the number sent so far.
     ///   - sentEvent: called with each event once it is handed to the producer.
     public func produce(
         topic: String, count: Int?, rate: Double?, generator: TransactionGenerator,
+        history: (start: Int64, step: Int64)? = nil,
         progress: (Int) -> Void = { _ in }, sentEvent: (TransactionGenerator.Event) -> Void = { _ in }
     ) throws(KafkaError) -> Summary {
         var generator = generator
@@ -62,7 +65,7 @@ public final class LoadProducer: Sendable {
                 let now = ContinuousClock.now
                 if due > now { Thread.sleep(forTimeInterval: (due - now).inSeconds) }
             }
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let now = history.map { $0.start + Int64(sent) * $0.step } ?? Int64(Date().timeIntervalSince1970 * 1000)
             let event = generator.next(timestamp: now)
             if case .malformed = event.kind { malformed += 1 }
             if event.kind == .fraud { fraud += 1 }

@@ -11,6 +11,6 @@ struct StreamScore: AsyncParsableCommand {
             transaction stream and the bundled fraud model), then run the worker against your \
             cluster with `streamscore run --config Configs/streamscore.yaml`.
             """,
-        subcommands: [DemoCommand.self, RunCommand.self, BackfillCommand.self, BrokerCommand.self, ProduceCommand.self, ModelCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, BackfillCommand.self, CompareCommand.self, BrokerCommand.self, ProduceCommand.self, ModelCommand.self, BenchCommand.self]
     )
 }

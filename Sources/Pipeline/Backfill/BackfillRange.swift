@@ -123,7 +123,7 @@ public struct BackfillRange: Sendable, Equatable {
             // A start in the future can only be a mistake; an end there is the snapshot's end.
             if argument == "--from", ms > now { throw ResolveError(argument: argument, reason: "\(bound) is in the future") }
             let found: [TopicPartition: Int64?]
-            let cannot = "the cluster cannot look up offsets by time; librdkafka's mock cluster (streamscore broker) cannot: use offsets there"
+            let cannot = "this cluster cannot look up offsets by time (librdkafka's mock cluster, streamscore broker, cannot): give offsets instead"
             do {
                 // librdkafka 2.0.2's mock cluster answers "no record that late" to every
                 // time: ask for time 0 first, which a partition with records must answer

@@ -11,6 +11,9 @@ public struct PipelineConfiguration: Sendable {
         public var deadLetter: String
         /// Input headers copied to each output record (dead letters carry all of them).
         public var forwardHeaders: [String]
+        /// Headers added to every output and dead letter, after StreamScore's own (a
+        /// backfill's `streamscore.backfill.run`).
+        public var addedHeaders: [KafkaHeader] = []
         public init(input: String, output: String, deadLetter: String, forwardHeaders: [String] = ["traceparent", "tracestate"]) {
             self.input = input
             self.output = output
@@ -87,6 +90,15 @@ public struct PipelineConfiguration: Sendable {
     /// Stop gracefully after this long with no input and nothing in flight (nil: never).
     public var idleExit: Duration?
 
+    /// A bounded range to score instead of following the consumer group (a backfill): the
+    /// partitions are assigned at their starts, never subscribed, nothing is committed to
+    /// any group, the watermarks go to the range's checkpoint, and the pipeline stops by
+    /// itself once every offset of the range is acknowledged. nil: follow the group.
+    public var range: RangeProgress?
+
+    /// Most records taken from the input per second (nil: as fast as it goes).
+    public var maxRate: Double?
+
     public init(bootstrapServers: String, groupID: String, topics: Topics, features: FeatureSpec) {
         self.bootstrapServers = bootstrapServers
         self.groupID = groupID
@@ -120,6 +132,13 @@ public struct PipelineConfiguration: Sendable {
         p["bootstrap.servers"] = bootstrapServers
         p["group.id"] = groupID
         if let instanceID { p["group.instance.id"] = instanceID }
+        if range != nil {
+            // Assigned, never subscribed: no group to commit to, and a start offset that
+            // retention deleted is an error, not a silent jump past records of the range.
+            p["enable.auto.commit"] = "false"
+            p["auto.offset.reset"] = "error"
+            p["group.instance.id"] = nil
+        }
         return p
     }
 

@@ -42,10 +42,17 @@ struct ShutdownSequence {
             logger.warning("score cache writes still pending at the shutdown deadline")
         }
         pollLoop.storeCompleted()
-        do {
-            try consumer.commit(timeout: deadline.timeLeft)
-        } catch {
-            logger.warning("final commit failed", metadata: ["error": "\(error)"])
+        if let range = pollLoop.range {
+            // A range commits to no group: its checkpoint is the record of what is done.
+            if let error = range.save(force: true) {
+                logger.error("cannot write the final checkpoint", metadata: ["error": "\(error)"])
+            }
+        } else {
+            do {
+                try consumer.commit(timeout: deadline.timeLeft)
+            } catch {
+                logger.warning("final commit failed", metadata: ["error": "\(error)"])
+            }
         }
         // Leaving the group needs its coordinator: with every broker down, give up at the
         // deadline (the group drops this member after its session timeout).

@@ -6,8 +6,9 @@ import KafkaBridge
 /// The original is restorable from it: the value (null for a tombstone), the key, the
 /// timestamp and the headers, unchanged. StreamScore's headers come first — why
 /// (`streamscore.error.reason`, `.field`, `.message`), where it came from
-/// (`streamscore.source.topic`, `.partition`, `.offset`, `.timestamp`) and
-/// `streamscore.original.headers`, N — and the original's N headers follow, in order.
+/// (`streamscore.source.topic`, `.partition`, `.offset`, `.timestamp`), the added headers
+/// (`topics.addedHeaders`) and `streamscore.original.headers`, N — and the original's N
+/// headers follow, in order.
 ///
 /// A dead letter always fits the producer's `message.max.bytes` (`limit`): when the
 /// original does not, the value is cut to what fits, and the headers
@@ -20,14 +21,17 @@ struct DeadLetter {
     /// The largest record sent: `messageMaxBytes` less room for the batch's own framing.
     let limit: Int
     let topic: String
+    /// Added after StreamScore's own headers, before the original's (`topics.addedHeaders`).
+    let added: [KafkaHeader]
     private var source = SourceHeaders()
 
     /// Bytes kept free below `message.max.bytes` for the record batch header (61 bytes)
     /// that a batch of one record adds on the wire.
     static let batchMargin = 128
 
-    init(topic: String, messageMaxBytes: Int) {
+    init(topic: String, messageMaxBytes: Int, addedHeaders: [KafkaHeader] = []) {
         self.topic = topic
+        self.added = addedHeaders
         self.messageMaxBytes = messageMaxBytes
         self.limit = Self.limit(messageMaxBytes: messageMaxBytes)
     }
@@ -42,6 +46,7 @@ struct DeadLetter {
         if let field { headers.append(KafkaHeader(Header.errorField, field)) }
         headers.append(KafkaHeader(Header.errorMessage, message))
         headers += source.of(input)
+        headers += added
         headers.append(KafkaHeader(name: Header.originalHeaders, value: SourceHeaders.decimal(Int64(input.headers.count))))
         var record = OutgoingRecord(
             topic: topic, key: input.key, value: input.value, headers: headers + input.headers,

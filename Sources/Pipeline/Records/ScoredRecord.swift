@@ -9,7 +9,8 @@ import KafkaBridge
 /// `{"id":…,"key":…,"score":0.71,"class":"high","scores":{"low":0.09,"medium":0.2,"high":0.71},"model":…}`.
 /// `cached` says whether the score came from the score cache. Key: the input key, unchanged;
 /// headers: `streamscore.source.{topic,partition,offset,timestamp}`, `streamscore.model` and
-/// `streamscore.cached`, then the input's headers named in `topics.forward_headers` (W3C
+/// `streamscore.cached`, then `topics.added_headers` (a backfill's `streamscore.backfill.run`),
+/// then the input's headers named in `topics.forward_headers` (W3C
 /// `traceparent` and `tracestate` by default, so trace context propagates), in input order.
 ///
 /// Every record is written straight into one byte array, and the header values that repeat
@@ -23,9 +24,12 @@ struct ScoredRecord {
     private var source = SourceHeaders()
     /// Input headers copied to the output, by name.
     private let forwarded: Set<String>
+    /// Added after StreamScore's own headers (`topics.addedHeaders`).
+    private let added: [KafkaHeader]
 
-    init(model: String, forwardHeaders: [String] = []) {
+    init(model: String, forwardHeaders: [String] = [], addedHeaders: [KafkaHeader] = []) {
         forwarded = Set(forwardHeaders)
+        added = addedHeaders
         modelHeader = KafkaHeader(Header.model, model)
         var json: [UInt8] = []
         JSONWriter.appendString(model, to: &json)
@@ -63,7 +67,8 @@ struct ScoredRecord {
 
     /// The record passed on as it came, with its source headers (`pipeline.mode: passthrough`).
     mutating func passthrough(_ input: KafkaRecord, topic: String) -> OutgoingRecord {
-        var headers = source.of(input)
+        var headers = source.of(input, extra: added.count)
+        headers += added
         forward(input, into: &headers)
         return OutgoingRecord(topic: topic, key: input.key, value: input.value, headers: headers, isTombstone: input.isTombstone)
     }
@@ -99,9 +104,10 @@ struct ScoredRecord {
         json += #","model":"#.utf8
         json += modelJSON
         json += (cached ? #","cached":true}"# : #","cached":false}"#).utf8
-        var headers = source.of(input, extra: 2)
+        var headers = source.of(input, extra: 2 + added.count)
         headers.append(modelHeader)
         headers.append(cached ? cachedHeaders.yes : cachedHeaders.no)
+        headers += added
         forward(input, into: &headers)
         return OutgoingRecord(topic: topic, key: input.key, value: json, headers: headers)
     }
@@ -115,6 +121,8 @@ public enum Header {
     public static let sourceTimestamp = "streamscore.source.timestamp"
     public static let model = "streamscore.model"
     public static let cached = "streamscore.cached"
+    /// A backfill's run id, on each of its outputs and dead letters.
+    public static let backfillRun = "streamscore.backfill.run"
     public static let errorReason = "streamscore.error.reason"
     public static let errorField = "streamscore.error.field"
     public static let errorMessage = "streamscore.error.message"

@@ -13,10 +13,13 @@ struct ProduceCommand: AsyncParsableCommand {
             Events follow the reference schema (id, card_id, merchant, amount, currency, mcc, \
             country, channel, timestamp, distance_km, txn_last_hour, card_age_days), keyed by \
             card id, with the record timestamp set to the creation time. About 1% carry a \
-            planted fraud pattern.
+            planted fraud pattern. With --start-time, the events form a synthetic history \
+            instead: event i has timestamp (record and event field) start + i × --step-ms.
 
-            Example:
+            Examples:
               streamscore produce --bootstrap localhost:9092 --topic transactions --count 100000 --rate 5000 --malformed-ratio 0.01
+              # a day of history, one event every 864 ms, for a backfill by time
+              streamscore produce --bootstrap localhost:9092 --count 100000 --start-time 2026-11-28T00:00:00Z --step-ms 864
             """
     )
 
@@ -44,7 +47,31 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(name: .customLong("malformed-ratio"), help: ArgumentHelp("Fraction of events broken on purpose (bad JSON, missing or non-numeric field).", valueName: "m"))
     var malformedRatio = 0.0
 
+    @OptionGroup var kafka: KafkaPropertyOptions
+
+    @Option(name: .customLong("start-time"), help: ArgumentHelp("Timestamp of the first event (RFC 3339, any offset; or @epoch-ms), the others following --step-ms apart, instead of the time of sending. Example: --start-time 2026-11-28T00:00:00Z", valueName: "time"))
+    var startTime: String?
+
+    @Option(name: .customLong("step-ms"), help: ArgumentHelp("Milliseconds between consecutive events' timestamps with --start-time (default 1). Example: --step-ms 1000", valueName: "ms"))
+    var stepMs: Int64?
+
+    /// `--start-time` in ms since the epoch.
+    private var start: Int64? {
+        get throws {
+            guard let startTime else { return nil }
+            guard case .time(let ms) = try? OffsetBound(parsing: startTime, argument: "--start-time") else {
+                throw ValidationError("--start-time: '\(startTime)' is not an RFC 3339 time (2026-11-28T00:00:00Z) or @epoch-ms")
+            }
+            return ms
+        }
+    }
+
     func validate() throws {
+        _ = try start
+        if let stepMs {
+            guard stepMs >= 0 else { throw ValidationError("--step-ms must not be negative") }
+            guard startTime != nil else { throw ValidationError("--step-ms needs --start-time") }
+        }
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
         guard keys > 0 else { throw ValidationError("--keys must be positive") }
         guard (0...1).contains(repeatRatio) else { throw ValidationError("--repeat-ratio must be within 0...1") }
@@ -53,14 +80,15 @@ struct ProduceCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let producer = try LoadProducer(bootstrapServers: bootstrap)
+        let producer = try LoadProducer(bootstrapServers: bootstrap, properties: kafka.properties)
         let generator = TransactionGenerator(seed: seed, keys: keys, repeatRatio: repeatRatio, malformedRatio: malformedRatio)
         let (topic, count, rate) = (self.topic, self.count, self.rate)
+        let history = try start.map { (start: $0, step: stepMs ?? 1) }
         // Producing blocks; run it on a thread of its own, not on the cooperative pool.
         let summary = try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 do {
-                    let summary = try producer.produce(topic: topic, count: count, rate: rate, generator: generator) { sent in
+                    let summary = try producer.produce(topic: topic, count: count, rate: rate, generator: generator, history: history) { sent in
                         Terminal.progress("producing \(Terminal.bar(sent, of: count))  \(sent)/\(count)")
                     }
                     continuation.resume(returning: summary)

@@ -89,17 +89,31 @@ struct RunCommand: AsyncParsableCommand {
             guard idleExit > 0 else { throw StartupError(description: "configuration error: --idle-exit: must be positive") }
             pipelineConfig.idleExit = .milliseconds(Int(idleExit * 1000))
         }
+        return try pipeline(pipelineConfig, model: model(settings), logger: logger)
+    }
+
+    /// The model at `model.path`.
+    /// - Throws: `StartupError` naming `model.path` and why the file was refused.
+    static func model(_ settings: Settings) throws(StartupError) -> any Model {
         do {
-            let model = try ModelLoader.load(path: settings.modelPath, format: settings.modelFormat)
-            return try ScoringPipeline(configuration: pipelineConfig, model: model, logger: logger)
-        } catch PipelineError.modelMismatch(let why) {
-            throw StartupError(description: "configuration error: features.inputs / model.path: model does not match the feature spec: \(why)")
-        } catch PipelineError.invalidFeatures(let why) {
-            throw StartupError(description: "configuration error: \(why)")
-        } catch let error as PipelineError {
-            throw StartupError(description: "cannot create the Kafka clients: \(error)")
+            return try ModelLoader.load(path: settings.modelPath, format: settings.modelFormat)
         } catch {
             throw StartupError(description: "configuration error: model.path (\(settings.modelPath)): \(error)")
+        }
+    }
+
+    /// A pipeline for `configuration` and `model`: checked against the feature spec, the
+    /// Kafka clients created.
+    /// - Throws: `StartupError` naming the key at fault.
+    static func pipeline(_ configuration: PipelineConfiguration, model: any Model, logger: Logger) throws(StartupError) -> ScoringPipeline {
+        do {
+            return try ScoringPipeline(configuration: configuration, model: model, logger: logger)
+        } catch .modelMismatch(let why) {
+            throw StartupError(description: "configuration error: features.inputs / model.path: model does not match the feature spec: \(why)")
+        } catch .invalidFeatures(let why) {
+            throw StartupError(description: "configuration error: \(why)")
+        } catch {
+            throw StartupError(description: "cannot create the Kafka clients: \(error)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Concurrency
+import Foundation
 import KafkaBridge
 import Logging
 import Synchronization
@@ -7,6 +8,10 @@ import Synchronization
 /// records with the offset tracker, chunks them into the intake queue, pauses and resumes
 /// partitions with the intake level, stores completed offsets, and on stop runs the
 /// shutdown sequence (it owns the consumer, so it also closes it).
+///
+/// Reading a bounded range (`configuration.range`, a backfill), it also drops records past
+/// each partition's end and stops fetching that partition, holds the input to
+/// `configuration.maxRate`, and requests the stop once the whole range is acknowledged.
 final class PollLoop: Sendable {
     let consumer: KafkaConsumer
     let tracker: OffsetTracker
@@ -25,6 +30,11 @@ final class PollLoop: Sendable {
     /// Set by the shutdown sequence: a revoke served while the consumer closes must finish
     /// by then (its commit waits no longer).
     let shutdownDeadline = Mutex<ContinuousClock.Instant?>(nil)
+    /// The bounded range being read, and each of its partitions' end (exclusive).
+    let range: RangeProgress?
+    let rangeEnds: [Int32: Int64]
+    /// `configuration.maxRate`'s bucket (nil: no limit); only the poll thread uses it.
+    let rateLimit: Mutex<RateLimit?>
 
     init(
         consumer: KafkaConsumer, tracker: OffsetTracker, intake: IntakeQueue, stats: PipelineStats,
@@ -41,6 +51,9 @@ final class PollLoop: Sendable {
         self.backPressure = Mutex(BackPressure(
             capacity: configuration.intakeCapacity, resumeBelow: configuration.intakeResumeBelow,
             pollBatch: configuration.pollBatch, pauseAfter: configuration.pauseAfter))
+        self.range = configuration.range
+        self.rangeEnds = Dictionary(uniqueKeysWithValues: (configuration.range?.partitions ?? []).map { ($0.partition, $0.to) })
+        self.rateLimit = Mutex(configuration.maxRate.map { RateLimit(rate: $0) })
     }
 
     /// Whether the consumer is paused for back-pressure right now.
@@ -63,7 +76,7 @@ final class PollLoop: Sendable {
                 logger.debug("intake full: pausing partitions", metadata: ["records": "\(records)"])
                 continue
             case .resume:
-                consumer.resume(consumer.assignment())
+                consumer.resume(range?.fetching() ?? consumer.assignment())
                 stats.resumes.add(1, ordering: .relaxed)
                 logger.debug("intake drained: resuming partitions", metadata: ["records": "\(records)"])
                 continue
@@ -73,11 +86,21 @@ final class PollLoop: Sendable {
                 let stray = consumer.poll(maxRecords: 1, timeout: .milliseconds(10))
                 if !stray.isEmpty { accept(stray) }
                 intake.waitForRoom(below: configuration.intakeResumeBelow + 1, until: .now + .milliseconds(50))
-            case .poll(let limit):
+            case .poll(var limit):
+                if configuration.maxRate != nil {
+                    let (allowed, wait) = rateLimit.withLock { ($0!.allowance(), $0!.waitForNext) }
+                    guard allowed > 0 else {
+                        Thread.sleep(forTimeInterval: min(wait, .milliseconds(50)).inSeconds)
+                        continue
+                    }
+                    limit = min(limit, allowed)
+                }
                 let start = PipelineStats.nowNanos()
                 let batch = consumer.poll(maxRecords: limit, timeout: .milliseconds(100))
                 if !batch.isEmpty { stats.addTime(.poll, since: start) }
+                if configuration.maxRate != nil, !batch.isEmpty { rateLimit.withLock { $0!.take(batch.count) } }
                 if batch.isEmpty {
+                    if range != nil { checkPositions() }
                     if let idle = configuration.idleExit, isIdle(for: idle, startedAt: started) {
                         control.requestStop("idle for \(idle)")
                     }
@@ -89,6 +112,11 @@ final class PollLoop: Sendable {
     }
 
     func accept(_ batch: [KafkaRecord]) {
+        var batch = batch
+        if range != nil {
+            batch = bounded(batch)
+            guard !batch.isEmpty else { return }
+        }
         idleClock.withLock { $0.since = .now }
         stats.consumed.add(batch.count, ordering: .relaxed)
         stats.markFetched()
@@ -135,6 +163,39 @@ final class PollLoop: Sendable {
         }
     }
 
+    /// The records of the range: those past a partition's end are dropped, and a partition
+    /// whose end was reached stops fetching (paused, and left out of every resume).
+    func bounded(_ batch: [KafkaRecord]) -> [KafkaRecord] {
+        guard let range else { return batch }
+        var kept: [KafkaRecord] = []
+        kept.reserveCapacity(batch.count)
+        var through: Set<Int32> = []
+        for record in batch where record.topic == range.topic {
+            guard let end = rangeEnds[record.partition] else { continue }
+            if record.offset < end { kept.append(record) }
+            if record.offset >= end - 1 { through.insert(record.partition) }
+        }
+        if !through.isEmpty { finishFetching(through) }
+        return kept
+    }
+
+    /// After an empty poll: a partition whose position passed its end without a record at
+    /// the end itself (the last offsets were transaction markers, or compacted away) is
+    /// fetched through too.
+    func checkPositions() {
+        guard let range else { return }
+        let positions = consumer.positions(range.fetching())
+        let through = Set(positions.compactMap { tp, next in next >= (rangeEnds[tp.partition] ?? .max) ? tp.partition : nil })
+        if !through.isEmpty { finishFetching(through) }
+    }
+
+    private func finishFetching(_ partitions: Set<Int32>) {
+        guard let range else { return }
+        for p in partitions { range.fetchedThrough(p) }
+        consumer.pause(partitions.map { TopicPartition(range.topic, $0) })
+        logger.debug("range: partitions fetched to their end", metadata: ["partitions": "\(partitions.sorted())"])
+    }
+
     /// Rebalance events, on this thread inside `consumer.poll`.
     func handleRebalance(_ event: RebalanceEvent) {
         idleClock.withLock { $0 = (.now, true) }
@@ -146,7 +207,7 @@ final class PollLoop: Sendable {
         case .revoked(let partitions, let lost):
             stats.revocations.add(1, ordering: .relaxed)
             logger.info("partitions revoked", metadata: ["partitions": "\(partitions.sorted())", "lost": "\(lost)"])
-            if !lost { drain(partitions) }
+            if !lost && range == nil { drain(partitions) }
             tracker.remove(partitions)
         }
     }

@@ -66,7 +66,9 @@ struct Batcher {
         logger: Logger, refusedDeadLetter: @escaping @Sendable (_ token: UInt64, KafkaError) -> Void
     ) {
         self.refusedDeadLetter = refusedDeadLetter
-        self.deadLetters = DeadLetter(topic: configuration.topics.deadLetter, messageMaxBytes: configuration.producerMessageMaxBytes)
+        self.deadLetters = DeadLetter(
+            topic: configuration.topics.deadLetter, messageMaxBytes: configuration.producerMessageMaxBytes,
+            addedHeaders: configuration.topics.addedHeaders)
         self.model = model
         self.producer = producer
         self.intake = intake
@@ -75,7 +77,9 @@ struct Batcher {
         self.configuration = configuration
         self.logger = logger
         self.classLabels = model.outputNames ?? (0..<model.outputCount).map(String.init)
-        self.output = ScoredRecord(model: model.identity, forwardHeaders: configuration.topics.forwardHeaders)
+        self.output = ScoredRecord(
+            model: model.identity, forwardHeaders: configuration.topics.forwardHeaders,
+            addedHeaders: configuration.topics.addedHeaders)
         self.scores = [Float](repeating: 0, count: configuration.batchMaxRows * model.outputCount)
         self.batch.rows.reserveCapacity(configuration.batchMaxRows * model.inputCount)
         self.cached = [Bool](repeating: false, count: configuration.batchMaxRows)

@@ -8,9 +8,22 @@ import KafkaBridge
 extension PollLoop {
     /// Hands offsets that advanced since the last call to librdkafka (committed by the
     /// auto-commit timer, or by the next explicit commit).
+    ///
+    /// Reading a bounded range, the offsets go to the range's progress instead (a backfill
+    /// commits to no group; its checkpoint records what is done), and the stop is requested
+    /// once every partition of the range is acknowledged.
     func storeCompleted() {
         let advanced = tracker.takeAdvanced()
-        if !advanced.isEmpty { consumer.store(advanced) }
+        guard let range else {
+            if !advanced.isEmpty { consumer.store(advanced) }
+            return
+        }
+        if !advanced.isEmpty { range.acknowledged(advanced) }
+        range.settle { self.tracker.inFlight([TopicPartition(range.topic, $0)]) }
+        if let error = range.save() {
+            logger.error("cannot write the checkpoint", metadata: ["error": "\(error)"])
+        }
+        if range.isComplete, !control.isStopping { control.requestStop("range complete") }
     }
 
     /// Waits (bounded) for the revoked partitions' in-flight records, then commits what
