@@ -41,6 +41,8 @@ public final class RangeProgress: Sendable {
         /// or the consumer's position past it): no more records of the range will come.
         var fetchedThrough: Set<Int32> = []
         var lastSave: ContinuousClock.Instant = .now
+        /// A watermark moved since the last save.
+        var dirty = false
         var saveError: String?
     }
 
@@ -52,7 +54,7 @@ public final class RangeProgress: Sendable {
     ///   - partitions: the range, each with the watermark it starts from (`from`, or where a
     ///     checkpoint left it).
     ///   - sink: writes a checkpoint; nil: none.
-    public init(topic: String, partitions: [Partition], saveInterval: Duration = .seconds(1), sink: Sink? = nil) {
+    public init(topic: String, partitions: [Partition], saveInterval: Duration = .milliseconds(250), sink: Sink? = nil) {
         self.topic = topic
         self.sink = sink
         self.saveInterval = saveInterval
@@ -102,8 +104,11 @@ public final class RangeProgress: Sendable {
         state.withLock { s in
             for (tp, next) in advanced where tp.topic == topic {
                 guard var p = s.partitions[tp.partition] else { continue }
-                p.watermark = max(p.watermark, min(next, p.to))
+                let moved = max(p.watermark, min(next, p.to))
+                guard moved != p.watermark else { continue }
+                p.watermark = moved
                 s.partitions[tp.partition] = p
+                s.dirty = true
             }
         }
     }
@@ -117,18 +122,21 @@ public final class RangeProgress: Sendable {
                 guard var p = s.partitions[n], !p.isComplete, inFlight(n) == 0 else { continue }
                 p.watermark = p.to
                 s.partitions[n] = p
+                s.dirty = true
             }
         }
     }
 
-    /// Writes the checkpoint when `saveInterval` passed since the last write (or `force`).
+    /// Writes the checkpoint when a watermark moved and `saveInterval` passed since the last
+    /// write (or `force`).
     /// - Returns: the sink's error, once per distinct message, for the caller to log.
     @discardableResult
     public func save(force: Bool = false) -> String? {
         guard let sink else { return nil }
         let snapshot: [Partition]? = state.withLock { s in
-            guard force || ContinuousClock.now - s.lastSave >= saveInterval else { return nil }
+            guard force || (s.dirty && ContinuousClock.now - s.lastSave >= saveInterval) else { return nil }
             s.lastSave = .now
+            s.dirty = false
             return s.partitions.values.sorted { $0.partition < $1.partition }
         }
         guard let snapshot else { return nil }

@@ -12,6 +12,8 @@ func uniqueName(_ prefix: String) -> String {
 /// Reads whole topics and the group's committed offsets, as a test's independent witness.
 struct TopicReader {
     let bootstrap: String
+    /// More client properties (a noida-db broker needs `receive.message.max.bytes`).
+    var properties: [String: String] = [:]
 
     private func consumer(group: String? = nil) throws -> KafkaConsumer {
         try KafkaConsumer(config: KafkaConfig([
@@ -20,7 +22,7 @@ struct TopicReader {
             "enable.auto.commit": "false",
             "enable.partition.eof": "false",
             "log_level": "3",
-        ]))
+        ].merging(properties) { $1 }))
     }
 
     /// High watermark of each partition.

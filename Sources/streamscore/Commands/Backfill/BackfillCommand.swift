@@ -180,7 +180,9 @@ struct BackfillCommand: AsyncParsableCommand {
             plan = try BackfillPlan.start(request: request, range: range, path: path)
         }
         if plan.checkpoint.complete {
-            Terminal.out("backfill \(plan.checkpoint.run) is already complete (\(path)); nothing to do")
+            Terminal.out(plan.resumed
+                ? "backfill \(plan.checkpoint.run) is already complete (\(path)); nothing to do"
+                : "the range holds no records; nothing to do")
             throw ExitCode.success
         }
         do {

@@ -57,7 +57,6 @@ struct CompareCommand: AsyncParsableCommand {
     func validate() throws {
         guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a non-negative number") }
         guard limit >= 0 else { throw ValidationError("--limit must not be negative") }
-        guard left != right else { throw ValidationError("--left and --right name the same topic") }
     }
 
     func run() async throws {
