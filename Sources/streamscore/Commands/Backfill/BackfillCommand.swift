@@ -38,17 +38,20 @@ struct BackfillCommand: AsyncParsableCommand {
 
             Examples:
               # what a week of transactions would be, per partition
-              streamscore backfill --config Configs/streamscore.yaml --bootstrap kafka:9092 \\
-                  --from -7d --to end --output-topic scores.backfill --dry-run
-              # re-score last week with a challenger model, at most 20,000 events/s
-              streamscore backfill --config Configs/streamscore.yaml --from -7d --to end \\
-                  --model models/challenger.json --output-topic scores.challenger --max-rate 20000
-              # continue it after a crash or Ctrl-C
-              streamscore backfill --config Configs/streamscore.yaml --from -7d --to end \\
-                  --model models/challenger.json --output-topic scores.challenger --max-rate 20000 --resume
+              streamscore backfill --config Configs/streamscore.yaml \\
+                  --from -7d --to end --output-topic scores.bf --dry-run
+              # re-score last week with a challenger, at most 20,000 events/s
+              streamscore backfill --config Configs/streamscore.yaml \\
+                  --from -7d --to end --output-topic scores.challenger \\
+                  --model Models/fraud-xgb-challenger.json --max-rate 20000
+              # continue it after a crash or Ctrl-C: the same, plus --resume
               # a fixed offset range of two partitions
-              streamscore backfill --bootstrap 127.0.0.1:9092 --topic transactions --partitions 0,3 \\
-                  --from 0:1200,3:900 --to 0:5000,3:4000 --output-topic scores.backfill
+              streamscore backfill --config Configs/streamscore.yaml \\
+                  --partitions 0,3 --from 0:1200,3:900 --to 0:5000,3:4000 \\
+                  --output-topic scores.bf
+              # then, champion against challenger
+              streamscore compare --bootstrap kafka:9092 \\
+                  --left scores.bf --right scores.challenger
             """
     )
 
@@ -243,10 +246,16 @@ struct BackfillCommand: AsyncParsableCommand {
         }
     }
 
+    /// A bound as given, with what it means when that differs (`-2h (@1764…)`).
+    private static func shown(_ text: String, _ bound: OffsetBound) -> String {
+        let meaning = "\(bound)"
+        return meaning == text ? text : "\(text) (\(meaning))"
+    }
+
     private func print(_ range: BackfillRange, fromBound: OffsetBound, toBound: OffsetBound) {
         if json {
             let object: [String: Any] = [
-                "topic": range.topic, "from": "\(fromBound)", "to": "\(toBound)", "records": range.total,
+                "topic": range.topic, "from": from, "to": to, "from_resolved": "\(fromBound)", "to_resolved": "\(toBound)", "records": range.total,
                 "partitions": range.partitions.map { ["partition": $0.partition, "from": $0.from, "to": $0.to, "records": $0.count] },
             ]
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
@@ -254,7 +263,7 @@ struct BackfillCommand: AsyncParsableCommand {
             }
             return
         }
-        Terminal.out("backfill of \(range.topic) from \(fromBound) to \(toBound) (exclusive), into \(outputTopic):")
+        Terminal.out("backfill of \(range.topic) from \(Self.shown(from, fromBound)) to \(Self.shown(to, toBound)) (exclusive), into \(outputTopic):")
         func row(_ cells: [String]) -> String {
             "  " + zip(cells, [9, 14, 14, 12]).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(separator: "  ")
         }

@@ -23,11 +23,14 @@ struct CompareCommand: AsyncParsableCommand {
 
             Examples:
               # does the backfill reproduce what the live worker scored?
-              streamscore compare --bootstrap kafka:9092 --left scores --right scores.backfill --overlap
+              streamscore compare --bootstrap kafka:9092 \\
+                  --left scores --right scores.backfill --overlap
               # the challenger's backfill against the champion's, the 20 largest changes
-              streamscore compare --bootstrap kafka:9092 --left scores.champion --right scores.challenger --limit 20
+              streamscore compare --bootstrap kafka:9092 \\
+                  --left scores.champion --right scores.challenger --limit 20
               # as JSON, for a CI gate
-              streamscore compare --bootstrap kafka:9092 --left scores.a --right scores.b --json
+              streamscore compare --bootstrap kafka:9092 \\
+                  --left scores.a --right scores.b --json
             """
     )
 
