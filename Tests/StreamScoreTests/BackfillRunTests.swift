@@ -160,8 +160,15 @@ struct BackfillRunTests {
         var kills = 0
         for attempt in 0..<5 {
             let process = try bed.start(arguments + (attempt == 0 ? [] : ["--resume"]))
-            // 0.8 to 2.8 s: from start-up to well inside the run (about 4 s at 4,000/s).
-            Thread.sleep(forTimeInterval: Double.random(in: 0.8...2.8))
+            // A random moment inside the run, placed by progress rather than by wall time (a
+            // fast machine would finish before the fifth kill): once the checkpoint passes
+            // 10–20 %, 25–35 %, … 70–80 % of the range. The first kill can land before any
+            // checkpoint was written (the fraction is of records done, and start-up counts).
+            let target = Int64(Double(bed.total) * (0.1 + 0.15 * Double(attempt) + Double.random(in: 0...0.1)))
+            _ = eventually(timeout: .seconds(30)) {
+                ((try? bed.checkpoint(path))?.partitions.reduce(0) { $0 + $1.done } ?? 0) >= target
+            }
+            Thread.sleep(forTimeInterval: Double.random(in: 0...0.2))
             process.signal(SIGKILL)
             _ = process.waitForExit(timeout: .seconds(10))
             kills += 1

@@ -30,6 +30,10 @@ struct MetricsEndpointTests {
         _ = try writer.write(1_000, to: input, generator: TransactionGenerator(seed: 5, keys: 500, repeatRatio: 0.9))
         try #require(eventually { (try? reader.count(output, partitions: 2)) ?? 0 >= 2_000 }, "no outputs: \(worker.stderr)")
 
+        // outputs_total counts acknowledged outputs: the delivery reports can trail the
+        // records a reader already sees by a few milliseconds.
+        try #require(eventually { (try? httpGet(port: port, path: "/metrics")).flatMap { prometheusValue($0.body, "streamscore_outputs_total") } == 2_000 },
+                     "outputs seen by a reader but not acknowledged to the worker")
         let health = try httpGet(port: port, path: "/health")
         #expect(health.status == 200 && health.body == "ok\n")
         let metrics = try httpGet(port: port, path: "/metrics")

@@ -17,6 +17,8 @@ final class BackfillBed {
     let directory: URL
     /// Each partition's end offset after the history was written.
     let ends: [Int32: Int64]
+    /// Records in the whole history.
+    var total: Int64 { ends.values.reduce(0, +) }
 
     init(partitions: Int = 3, events: Int, seed: UInt64, malformedRatio: Double = 0.02, outputs: [String] = []) throws {
         self.partitions = partitions
