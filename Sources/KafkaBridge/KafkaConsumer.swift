@@ -8,7 +8,7 @@ import Foundation
 /// thread); rebalance events are delivered inside `poll`, on that thread. Everything else
 /// may be called from any thread.
 public final class KafkaConsumer: Sendable {
-    private let handle: RDKafkaHandle
+    let handle: RDKafkaHandle
     private let queue: RDKafkaQueue
 
     /// Creates the consumer.

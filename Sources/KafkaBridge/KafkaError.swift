@@ -14,17 +14,21 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
     public let isRetriable: Bool
     /// Whether the client instance is unusable and must be torn down.
     public let isFatal: Bool
+    /// A transactional call's error that leaves the transaction unusable but the producer
+    /// sound: abort the transaction and go on (`rd_kafka_error_txn_requires_abort`).
+    public let requiresAbort: Bool
     /// The librdkafka configuration property at fault, for configuration errors.
     public let property: String?
 
     public init(
         code: Int32, message: String, isRetriable: Bool = false, isFatal: Bool = false,
-        property: String? = nil
+        requiresAbort: Bool = false, property: String? = nil
     ) {
         self.code = code
         self.message = message
         self.isRetriable = isRetriable
         self.isFatal = isFatal
+        self.requiresAbort = requiresAbort
         self.property = property
     }
 
@@ -54,7 +58,8 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
             code: rd_kafka_error_code(error).rawValue,
             message: String(cString: rd_kafka_error_string(error)),
             isRetriable: rd_kafka_error_is_retriable(error) != 0,
-            isFatal: rd_kafka_error_is_fatal(error) != 0
+            isFatal: rd_kafka_error_is_fatal(error) != 0,
+            requiresAbort: rd_kafka_error_txn_requires_abort(error) != 0
         )
     }
 
@@ -75,6 +80,18 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
         RD_KAFKA_RESP_ERR_POLICY_VIOLATION.rawValue,
         RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS.rawValue,
     ]
+
+    /// Whether a delivery report's error only says the record was purged from the queue
+    /// (by an aborted transaction or a purge): the record was never delivered, by design.
+    public var isPurged: Bool {
+        code == RD_KAFKA_RESP_ERR__PURGE_QUEUE.rawValue || code == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT.rawValue
+    }
+
+    /// Whether a newer producer with the same `transactional.id` took over this one's.
+    public var isFenced: Bool {
+        code == RD_KAFKA_RESP_ERR__FENCED.rawValue || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED.rawValue
+            || code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH.rawValue
+    }
 
     static let noError = RD_KAFKA_RESP_ERR_NO_ERROR.rawValue
     static let queueFull = RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue

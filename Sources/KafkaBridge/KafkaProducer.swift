@@ -10,7 +10,7 @@ import Synchronization
 /// room), so a slow broker slows the caller.
 /// Each record carries a caller-chosen 64-bit token that comes back in its `DeliveryReport`.
 public final class KafkaProducer: Sendable {
-    private let handle: RDKafkaHandle
+    let handle: RDKafkaHandle
     private let loop = DeliveryLoop()
     private let deliveryThread: NamedThread
     private let queueFullWaits = Atomic<Int>(0)

@@ -35,6 +35,8 @@ public final class ScoringPipeline: Sendable {
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
     private let pollLoop: PollLoop
+    /// Exactly-once mode: what the batcher and the poll thread tell each other.
+    private let transactions: TransactionControl?
     private let started = Atomic<Bool>(false)
 
     /// Checks the model against the features and creates the Kafka clients.
@@ -64,11 +66,16 @@ public final class ScoringPipeline: Sendable {
         let control = PipelineControl(announcingFailureOn: progress)
         self.control = control
         let (tracker, stats) = (self.tracker, self.stats)
-        let delivery = DeliveryStage(
+        var delivery = DeliveryStage(
             tracker: tracker, stats: stats, control: control, deadLetterTopic: configuration.topics.deadLetter,
             progress: progress, logger: logger)
+        delivery.exactlyOnce = configuration.delivery.isExactlyOnce
         self.delivery = delivery
-        let events = KafkaClientEvents(control: control, logger: logger)
+        let transactions = configuration.delivery.isExactlyOnce ? TransactionControl(progress: progress) : nil
+        self.transactions = transactions
+        var events = KafkaClientEvents(control: control, logger: logger)
+        events.transactionalID = configuration.delivery.transactions?.transactionalID
+        events.stats = stats
         do {
             producer = try KafkaProducer(
                 config: KafkaConfig(configuration.producerConfig),
@@ -80,7 +87,7 @@ public final class ScoringPipeline: Sendable {
                 onRebalance: { rebalance.forward($0) }, onError: events.error, onLog: events.log)
             pollLoop = PollLoop(
                 consumer: consumer, tracker: tracker, intake: intake, stats: stats, control: control,
-                configuration: configuration, progress: progress, logger: logger)
+                configuration: configuration, progress: progress, transactions: transactions, logger: logger)
             rebalance.connect(pollLoop)
         } catch {
             throw .kafka(error)
@@ -95,6 +102,16 @@ public final class ScoringPipeline: Sendable {
             try producer.prepare(topics: [configuration.topics.output, configuration.topics.deadLetter], timeout: .seconds(10))
         } catch {
             throw .unreachable(bootstrap: configuration.bootstrapServers, topics: [configuration.topics.output, configuration.topics.deadLetter], error)
+        }
+        if let settings = configuration.delivery.transactions {
+            // Registers the transactional id: a previous instance's open transaction is
+            // aborted, and that instance (a zombie) is fenced off.
+            do {
+                try producer.initTransactions(timeout: .seconds(30))
+            } catch {
+                if error.isFenced { stats.transactionsFenced.add(1, ordering: .relaxed) }
+                throw .transactionFailed(call: "init", transactionalID: settings.transactionalID, error)
+            }
         }
         do {
             if let range = configuration.range {
@@ -115,6 +132,8 @@ public final class ScoringPipeline: Sendable {
         // One namespace for the batcher's lookups and the writer's writes.
         let cacheNamespace = CacheNamespace(model: model, spec: configuration.features)
         let delivery = self.delivery
+        let consumer = self.consumer
+        let sharedTransactions = self.transactions
         let workers = (0..<configuration.workers).map { n in
             let worker = DecodeWorker(
                 decoder: decoder, intake: intake, cacheKeys: !configuration.passthrough && (configuration.cache.map { $0.mode != .bypass } ?? false),
@@ -122,10 +141,16 @@ public final class ScoringPipeline: Sendable {
             return NamedThread("streamscore.worker.\(n)") { worker.run() }
         }
         let batcher = NamedThread("streamscore.batcher") {
+            var transactions: OutputTransactions?
+            if let settings = configuration.delivery.transactions, let shared = sharedTransactions {
+                transactions = OutputTransactions(
+                    settings: settings, producer: producer, consumer: consumer, tracker: tracker, shared: shared,
+                    control: control, stats: stats, logger: logger)
+            }
             var batcher = Batcher(
                 model: model, producer: producer, intake: intake, stats: stats, control: control,
                 configuration: configuration, cacheNamespace: cacheNamespace, writeback: writeback, logger: logger,
-                refusedDeadLetter: delivery.droppedDeadLetter)
+                transactions: transactions, refusedDeadLetter: delivery.droppedDeadLetter)
             batcher.run()
         }
         var cacheWriter: NamedThread?
@@ -135,7 +160,6 @@ public final class ScoringPipeline: Sendable {
                 acknowledged: { tracker.acknowledged($0) }, stats: stats.cache, logger: logger)
         }
         let pollLoop = self.pollLoop
-        let consumer = self.consumer
         let writer = cacheWriter
         _ = NamedThread("streamscore.kafka.poll") {
             pollLoop.run()
@@ -151,6 +175,7 @@ public final class ScoringPipeline: Sendable {
         logger.info("pipeline started", metadata: [
             "input": "\(configuration.topics.input)", "output": "\(configuration.topics.output)",
             "model": "\(model.identity)", "workers": "\(configuration.workers)",
+            "delivery": "\(configuration.delivery.transactions.map { "exactly_once (transactional id \($0.transactionalID), every \($0.interval))" } ?? "at_least_once")",
             "cache": "\(configuration.cache.map { "\($0.mode.rawValue): in-process tier" + ($0.redis.map { ", then Redis at \($0)" } ?? " alone") + "; keyed on \(configuration.cacheKey)" } ?? "off")",
         ])
         let messageMaxBytes = configuration.producerMessageMaxBytes

@@ -9,6 +9,9 @@ extension PipelineConfiguration {
         public var description: String { "\(key): \(reason)" }
     }
 
+    /// Why a backfill refuses `delivery.mode: exactly_once` (for now).
+    public static let backfillExactlyOnceRefusal = "exactly_once is not available for a backfill yet: its progress is a checkpoint file, which a Kafka transaction cannot include; run the backfill at_least_once (re-scoring after a crash is bounded by the checkpoint) and deduplicate on the streamscore.source.{partition,offset} headers"
+
     /// Refuses topic settings that would loop or mix streams: a dead-letter or output topic
     /// that is the input (every dead letter would be read again, fail again and multiply;
     /// every score would be scored), or outputs and dead letters in one topic.
@@ -41,6 +44,14 @@ extension PipelineConfiguration {
         }
         for key in consumerProperties.keys.sorted() where managedConsumer[key] != nil || key == "group.id" || key == "bootstrap.servers" {
             throw PropertyError(key: "kafka.consumer.\(key)", reason: "set by StreamScore (at-least-once delivery depends on it); use the kafka.*/commit.* keys instead")
+        }
+        if producerProperties["transactional.id"] != nil {
+            throw PropertyError(key: "kafka.producer.transactional.id", reason: "set delivery.mode: exactly_once (and delivery.transactional_id, or --instance) instead: StreamScore drives the transactions")
+        }
+        if delivery.isExactlyOnce {
+            if consumerProperties["isolation.level"] != nil {
+                throw PropertyError(key: "kafka.consumer.isolation.level", reason: "set by StreamScore to read_committed with delivery.mode: exactly_once (reading uncommitted input would score records an earlier stage aborted)")
+            }
         }
         for key in producerProperties.keys.sorted() where Self.managedProducerProperties[key] != nil || key == "bootstrap.servers" {
             throw PropertyError(key: "kafka.producer.\(key)", reason: "set by StreamScore (idempotent, fully acknowledged delivery depends on it)")

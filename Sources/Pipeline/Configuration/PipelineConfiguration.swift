@@ -99,6 +99,10 @@ public struct PipelineConfiguration: Sendable {
     /// Most records taken from the input per second (nil: as fast as it goes).
     public var maxRate: Double?
 
+    /// At-least-once (offsets committed after acknowledgement) or exactly-once (outputs
+    /// and offsets in one transaction).
+    public var delivery: DeliveryMode = .atLeastOnce
+
     public init(bootstrapServers: String, groupID: String, topics: Topics, features: FeatureSpec) {
         self.bootstrapServers = bootstrapServers
         self.groupID = groupID
@@ -132,6 +136,12 @@ public struct PipelineConfiguration: Sendable {
         p["bootstrap.servers"] = bootstrapServers
         p["group.id"] = groupID
         if let instanceID { p["group.instance.id"] = instanceID }
+        if delivery.isExactlyOnce {
+            // Offsets are committed only inside the output transactions, and what earlier
+            // stages wrote counts only once committed (a chain of stages is exactly-once).
+            p["enable.auto.commit"] = "false"
+            p["isolation.level"] = "read_committed"
+        }
         if range != nil {
             // Assigned, never subscribed: no group to commit to, and a start offset that
             // retention deleted is an error, not a silent jump past records of the range.
@@ -151,7 +161,16 @@ public struct PipelineConfiguration: Sendable {
             "queue.buffering.max.messages": "100000",
             "message.timeout.ms": "60000",
         ]
-        p.merge(producerProperties) { _, user in user }
+        if let transactions = delivery.transactions {
+            // Kafka Streams' exactly-once default: a worker that died with a transaction
+            // open holds back read_committed readers of its partitions at most this long
+            // (a restart with the same transactional.id ends it at once).
+            p["transaction.timeout.ms"] = "10000"
+            p.merge(producerProperties) { _, user in user }
+            p["transactional.id"] = transactions.transactionalID
+        } else {
+            p.merge(producerProperties) { _, user in user }
+        }
         p.merge(Self.managedProducerProperties) { _, managed in managed }
         p["bootstrap.servers"] = bootstrapServers
         return p

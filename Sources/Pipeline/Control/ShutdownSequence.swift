@@ -42,7 +42,9 @@ struct ShutdownSequence {
             logger.warning("score cache writes still pending at the shutdown deadline")
         }
         pollLoop.storeCompleted()
-        if let range = pollLoop.range {
+        if pollLoop.transactions != nil {
+            // Exactly-once: the batcher committed the last transaction, offsets included.
+        } else if let range = pollLoop.range {
             // A range commits to no group: its checkpoint is the record of what is done.
             if let error = range.save(force: true) {
                 logger.error("cannot write the final checkpoint", metadata: ["error": "\(error)"])

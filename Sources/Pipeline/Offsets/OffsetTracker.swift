@@ -46,6 +46,9 @@ final class OffsetTracker: Sendable {
 
     private let state = Mutex(State())
 
+    /// The input offset a token carries.
+    static func offset(of token: UInt64) -> Int64 { Int64(token & offsetMask) }
+
     /// What `register` did besides handing out tokens.
     struct Registration {
         /// One token per record, in the order given; nil for an offset a token cannot hold
@@ -133,6 +136,61 @@ final class OffsetTracker: Sendable {
             }
             s.slots[slot] = p
             return Completion(partition: p.topicPartition, nextOffset: advanced, recordTimestamp: timestamp)
+        }
+    }
+
+    /// Marks every record of the token's epoch up to and including the token's offset
+    /// complete: exactly-once mode, once the transaction that carried their outputs
+    /// committed (the records of a partition are sent in offset order).
+    ///
+    /// - Returns: the timestamps of the records completed now (for end-to-end latency), or
+    ///   nil when the token's assignment was revoked or rewound.
+    func complete(through token: UInt64) -> [Int64]? {
+        let slot = UInt32(token >> Self.offsetBits)
+        let offset = Int64(token & Self.offsetMask)
+        return state.withLock { s in
+            guard var p = s.slots[slot] else { return nil }
+            s.slots[slot] = nil  // avoid copy-on-write while mutating
+            var timestamps: [Int64] = []
+            var index = 0
+            while index < p.offsets.count, p.offsets[index] <= offset {
+                if !p.done[index] {
+                    p.done[index] = true
+                    s.inFlight -= 1
+                    timestamps.append(p.timestamps[index])
+                }
+                index += 1
+            }
+            var advanced: Int64?
+            while let first = p.done.first, first {
+                advanced = p.offsets.removeFirst() + 1
+                p.timestamps.removeFirst()
+                p.done.removeFirst()
+            }
+            if let advanced {
+                p.committable = advanced
+                s.advanced.insert(slot)
+            }
+            s.slots[slot] = p
+            return timestamps
+        }
+    }
+
+    /// Forgets the epoch of every partition among these with records in flight, and
+    /// returns where each must be read again: its committable offset, or its first
+    /// record's when none completed (exactly-once mode, after an aborted transaction).
+    /// Their next records start new epochs; the old tokens complete nothing.
+    func rewind(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        state.withLock { s in
+            var targets: [TopicPartition: Int64] = [:]
+            for tp in partitions {
+                guard let slot = s.active[tp], let p = s.slots[slot], let first = p.offsets.first else { continue }
+                s.active[tp] = nil
+                s.slots[slot] = nil
+                s.inFlight -= p.done.lazy.filter { !$0 }.count
+                targets[tp] = p.committable ?? first
+            }
+            return targets
         }
     }
 

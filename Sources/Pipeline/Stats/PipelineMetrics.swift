@@ -18,6 +18,10 @@ import Synchronization
 /// | `streamscore_dead_letters_dropped_total` | `reason` (the broker's error: the dead letter was refused for its content) |
 /// | `streamscore_dead_letters_truncated_total` | (sent without the whole original, which did not fit) |
 /// | `streamscore_partition_rewinds_total` | (a partition's position moved backwards: a new epoch) |
+/// | `streamscore_transactions_total` | `result=committed|aborted` (exactly-once) |
+/// | `streamscore_transactions_fenced_total` | (a newer instance took the transactional id) |
+/// | `streamscore_transaction_rewinds_total` | (input rewound to the committed offsets after an abort) |
+/// | `streamscore_transaction_duration_seconds` (summary/histogram) | (first record to commit) |
 /// | `streamscore_batches_total`, `streamscore_batch_rows_total` | |
 /// | `streamscore_flagged_total` | (scores at or above the threshold) |
 /// | `streamscore_consumer_pauses_total`, `streamscore_consumer_resumes_total` | |
@@ -66,6 +70,10 @@ public final class PipelineMetrics: Sendable {
             counter("streamscore_delivery_failures_total") { $0.deliveryFailures.load(ordering: .relaxed) },
             counter("streamscore_dead_letters_truncated_total") { $0.deadLettersTruncated.load(ordering: .relaxed) },
             counter("streamscore_partition_rewinds_total") { $0.rewinds.load(ordering: .relaxed) },
+            counter("streamscore_transactions_total", [("result", "committed")]) { $0.transactionsCommitted.load(ordering: .relaxed) },
+            counter("streamscore_transactions_total", [("result", "aborted")]) { $0.transactionsAborted.load(ordering: .relaxed) },
+            counter("streamscore_transactions_fenced_total") { $0.transactionsFenced.load(ordering: .relaxed) },
+            counter("streamscore_transaction_rewinds_total") { $0.transactionRewinds.load(ordering: .relaxed) },
             counter("streamscore_cache_requests_total", [("result", "hit")]) { $0.cache.hits.load(ordering: .relaxed) },
             counter("streamscore_cache_local_hits_total") { $0.cache.localHits.load(ordering: .relaxed) },
             counter("streamscore_cache_requests_total", [("result", "miss")]) { $0.cache.misses.load(ordering: .relaxed) },

@@ -1,4 +1,5 @@
 import Concurrency
+import CoreMetrics
 import Features
 import ScoreCache
 import Foundation
@@ -34,6 +35,18 @@ public final class PipelineStats: Sendable {
     /// Dead letters sent truncated, because the original did not fit the producer's
     /// `message.max.bytes` (`streamscore_dead_letters_truncated_total`).
     public let deadLettersTruncated = Atomic<Int>(0)
+
+    /// Exactly-once transactions committed and aborted, and the aborts that ended the
+    /// worker because a newer instance with its transactional id fenced it off
+    /// (`streamscore_transactions_total{result}`, `streamscore_transactions_fenced_total`).
+    public let transactionsCommitted = Atomic<Int>(0)
+    public let transactionsAborted = Atomic<Int>(0)
+    public let transactionsFenced = Atomic<Int>(0)
+    /// Rewinds of the input to the committed offsets after an abort
+    /// (`streamscore_transaction_rewinds_total`).
+    public let transactionRewinds = Atomic<Int>(0)
+    /// From a transaction's first record to its commit (`streamscore_transaction_duration_seconds`).
+    let transactionDuration = CoreMetrics.Timer(label: "streamscore_transaction_duration_seconds")
 
     /// The score cache's counters (`streamscore_cache_*`, `streamscore_redis_*`).
     public let cache = CacheStats()

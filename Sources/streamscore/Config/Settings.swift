@@ -62,6 +62,7 @@ struct Settings {
         p.commitInterval = .milliseconds(try config.integer("commit.interval_ms"))
         p.rebalanceDrainTimeout = .milliseconds(try config.integer("rebalance.drain_timeout_ms"))
         p.shutdownTimeout = .milliseconds(try config.integer("shutdown.timeout_ms"))
+        p.delivery = try Self.delivery(config, groupID: p.groupID, instanceID: p.instanceID)
         do {
             try p.validateTopics()
             try p.validateKafkaProperties()
@@ -92,6 +93,32 @@ struct Settings {
         let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         guard !host.isEmpty else { throw ConfigError(key: key, reason: "expected host:port, e.g. 0.0.0.0:9464; got '\(text)'") }
         return (host, port)
+    }
+
+    /// `delivery.*`: at-least-once, or exactly-once with its transactional id (by default
+    /// `{group}-{instance}`, the instance being `kafka.instance_id` / `--instance` /
+    /// `STREAMSCORE_INSTANCE`, else the host name: stable across a pod's restarts when it
+    /// is the pod name of a StatefulSet, so a restarted worker fences its dead self at once).
+    static func delivery(_ config: ConfigLoader, groupID: String, instanceID: String?) throws(ConfigError) -> DeliveryMode {
+        switch try config.string("delivery.mode") {
+        case "at_least_once":
+            return .atLeastOnce
+        case "exactly_once":
+            let id = config.optionalString("delivery.transactional_id") ?? "\(groupID)-\(instanceID ?? hostName())"
+            var transactions = DeliveryMode.Transactions(transactionalID: id)
+            transactions.interval = .milliseconds(try config.integer("delivery.transaction_interval_ms"))
+            transactions.maxRecords = try config.integer("delivery.transaction_max_records")
+            return .exactlyOnce(transactions)
+        case let other:
+            throw ConfigError(key: "delivery.mode", reason: "expected at_least_once or exactly_once; got '\(other)'")
+        }
+    }
+
+    /// This machine's name (a pod's name on Kubernetes).
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "streamscore" }
+        return String(cString: buffer)
     }
 
     /// The score cache (nil in `bypass` mode).

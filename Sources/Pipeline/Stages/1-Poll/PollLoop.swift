@@ -35,12 +35,16 @@ final class PollLoop: Sendable {
     let rangeEnds: [Int32: Int64]
     /// `configuration.maxRate`'s bucket (nil: no limit); only the poll thread uses it.
     let rateLimit: Mutex<RateLimit?>
+    /// Exactly-once mode: rewind requests from the batcher, commit requests to it.
+    let transactions: TransactionControl?
 
     init(
         consumer: KafkaConsumer, tracker: OffsetTracker, intake: IntakeQueue, stats: PipelineStats,
-        control: PipelineControl, configuration: PipelineConfiguration, progress: EventCount, logger: Logger
+        control: PipelineControl, configuration: PipelineConfiguration, progress: EventCount,
+        transactions: TransactionControl? = nil, logger: Logger
     ) {
         self.progress = progress
+        self.transactions = transactions
         self.consumer = consumer
         self.tracker = tracker
         self.intake = intake
@@ -64,6 +68,7 @@ final class PollLoop: Sendable {
         let started = ContinuousClock.now
         while !control.isStopping {
             storeCompleted()
+            rewindAfterAbort()
             let records = intake.recordCount
             let step = backPressure.withLock { $0.next(records: records, now: .now) }
             switch step {

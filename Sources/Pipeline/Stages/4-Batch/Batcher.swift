@@ -59,13 +59,17 @@ struct Batcher {
     /// A dead letter the producer refused for its content at once (synchronously): the
     /// pipeline counts it and completes its offset, as for a refusal in a delivery report.
     let refusedDeadLetter: @Sendable (_ token: UInt64, KafkaError) -> Void
+    /// Exactly-once mode: the open transaction, committed between sends (nil: at-least-once).
+    var transactions: OutputTransactions?
 
     init(
         model: any Model, producer: KafkaProducer, intake: IntakeQueue, stats: PipelineStats,
         control: PipelineControl, configuration: PipelineConfiguration, cacheNamespace: CacheNamespace, writeback: CacheWriteback?,
-        logger: Logger, refusedDeadLetter: @escaping @Sendable (_ token: UInt64, KafkaError) -> Void
+        logger: Logger, transactions: OutputTransactions? = nil,
+        refusedDeadLetter: @escaping @Sendable (_ token: UInt64, KafkaError) -> Void
     ) {
         self.refusedDeadLetter = refusedDeadLetter
+        self.transactions = transactions
         self.deadLetters = DeadLetter(
             topic: configuration.topics.deadLetter, messageMaxBytes: configuration.producerMessageMaxBytes,
             addedHeaders: configuration.topics.addedHeaders)
@@ -95,12 +99,15 @@ struct Batcher {
 
     /// Runs until the intake queue is finished (closed and fully taken), or a failure.
     mutating func run() {
+        defer { transactions?.close() }  // a graceful end commits; a failure commits nothing more
         var deadline: ContinuousClock.Instant?
         while control.failure == nil {
             let taken: IntakeQueue.Take
             if (cachedScoring?.waitingCount ?? 0) == 0 {
                 let waitStart = PipelineStats.nowNanos()
-                taken = intake.takeDecoded(until: deadline ?? .now + .milliseconds(100))
+                var until = deadline ?? .now + .milliseconds(100)
+                if let due = transactions?.deadline { until = min(until, due) }
+                taken = intake.takeDecoded(until: until)
                 stats.addTime(.batchWait, since: waitStart)
             } else {
                 // A pending batch waits only while input is ready: before waiting, send it.
@@ -113,6 +120,8 @@ struct Batcher {
             switch taken {
             case .chunk(let chunk):
                 stats.addTime(.queueWait, since: chunk.decodedAt)
+                // Fetched before an aborted transaction's rewind: read again after it.
+                if transactions?.discarding == true { continue }
                 if deadline == nil { deadline = .now + configuration.batchMaxWait }
                 add(chunk)
                 // While chunks keep coming, a batch fills to max_rows (checking the wait
@@ -128,6 +137,9 @@ struct Batcher {
                 finishWaiting()
                 return
             }
+            // Between two sends every offset sent so far has all its outputs produced: a
+            // transaction may end here.
+            if transactions?.isDue == true { transactions!.commit() }
         }
     }
 

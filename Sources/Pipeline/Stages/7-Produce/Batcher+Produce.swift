@@ -7,11 +7,20 @@ extension Batcher {
     /// Builds and hands over each item's output, in order.
     mutating func send(_ items: [Item], scores: [Float], cached: [Bool]) {
         let topics = configuration.topics
+        var current: [Bool]?
+        if transactions != nil {
+            // Exactly-once: nothing of an aborted range is sent (fetched before its rewind,
+            // or of an epoch the rewind or a revoke forgot), and a transaction is open.
+            guard !transactions!.discarding else { return }
+            current = transactions!.current(items.map(\.token))
+            guard transactions!.beginIfNeeded() else { return }
+        }
         let classes = classLabels
         // Two clock reads per record: building it (encode), handing it over (produce).
         var encodeNanos: Int64 = 0, produceNanos: Int64 = 0
         var mark = PipelineStats.nowNanos()
-        for item in items {
+        for (index, item) in items.enumerated() {
+            if let current, !current[index] { continue }
             var outgoing: OutgoingRecord
             switch item.outcome {
             case .row(let r, let id):
@@ -57,8 +66,14 @@ extension Batcher {
             encodeNanos += built - mark
             do {
                 try producer.send(outgoing, token: item.token)
+                transactions?.sent(item.record.topicPartition, token: item.token, as: outgoing.topic == topics.deadLetter ? .deadLetter : .output)
             } catch where outgoing.topic == topics.deadLetter && error.isRecordRefused {
                 refusedDeadLetter(item.token, error)
+                transactions?.sent(item.record.topicPartition, token: item.token, as: .dropped)
+            } catch where transactions != nil && !error.isFatal {
+                // In a transaction a refused send leaves it unable to commit: abort, rewind.
+                transactions!.abort(because: "sending to \(outgoing.topic) failed: \(error)")
+                break
             } catch {
                 control.fail(.deliveryFailed(topic: outgoing.topic, error))
                 break

@@ -21,9 +21,22 @@ struct DeliveryStage: Sendable {
     let deadLetterTopic: String
     let progress: EventCount
     let logger: Logger
+    /// Exactly-once mode: a record completes when its transaction commits (the batcher
+    /// completes it), not at its delivery report; a failed report makes the transaction
+    /// abort at its commit, so it fails nothing here.
+    var exactlyOnce = false
 
     /// One delivery report.
     func delivered(_ report: DeliveryReport) {
+        if exactlyOnce {
+            if let error = report.error, !error.isPurged {
+                stats.deliveryFailures.add(1, ordering: .relaxed)
+                logger.warning("delivery failed inside a transaction: it will abort and the input is read again", metadata: [
+                    "topic": "\(report.topic)", "error": "\(error)",
+                ])
+            }
+            return
+        }
         if let error = report.error {
             guard report.topic == deadLetterTopic, error.isRecordRefused else {
                 stats.deliveryFailures.add(1, ordering: .relaxed)

@@ -8,6 +8,10 @@ import Logging
 struct KafkaClientEvents: Sendable {
     let control: PipelineControl
     let logger: Logger
+    /// Exactly-once mode: the producer's transactional id, to name in a fatal error.
+    var transactionalID: String?
+    /// Counts a fencing (`streamscore_transactions_fenced_total`).
+    var stats: PipelineStats?
 
     func log(_ entry: KafkaLogEntry) {
         logger.log(
@@ -16,7 +20,10 @@ struct KafkaClientEvents: Sendable {
     }
 
     func error(_ error: KafkaError) {
-        if error.isFatal {
+        if error.isFatal, let transactionalID {
+            if error.isFenced { stats?.transactionsFenced.add(1, ordering: .relaxed) }
+            control.fail(.transactionFailed(call: "produce", transactionalID: transactionalID, error))
+        } else if error.isFatal {
             control.fail(.kafka(error))
         } else {
             logger.warning("kafka client error", metadata: ["error": "\(error)"])

@@ -14,6 +14,8 @@ extension PollLoop {
     /// once every partition of the range is acknowledged.
     func storeCompleted() {
         let advanced = tracker.takeAdvanced()
+        // Exactly-once: the offsets were committed inside the transactions.
+        if transactions != nil { return }
         guard let range else {
             if !advanced.isEmpty { consumer.store(advanced) }
             return
@@ -26,13 +28,36 @@ extension PollLoop {
         if range.isComplete, !control.isStopping { control.requestStop("range complete") }
     }
 
+    /// Exactly-once, after an aborted transaction: every partition with records in flight
+    /// goes back to its last committed offset (the tracker forgets their epochs, so the
+    /// batcher drops their old records), then the batcher may send again.
+    func rewindAfterAbort() {
+        guard let transactions, transactions.rewindPending else { return }
+        let targets = tracker.rewind(consumer.assignment())
+        do {
+            try consumer.seek(targets, timeout: .seconds(10))
+        } catch {
+            control.fail(.kafka(error))
+            return
+        }
+        stats.transactionRewinds.add(1, ordering: .relaxed)
+        logger.info("rewound to the last committed offsets after an aborted transaction", metadata: [
+            "partitions": "\(targets.keys.sorted().map { "\($0)@\(targets[$0]!)" })",
+        ])
+        transactions.rewound()
+    }
+
     /// Waits (bounded) for the revoked partitions' in-flight records, then commits what
-    /// completed. Records still in flight at the deadline are left to the next owner.
+    /// completed. Records still in flight at the deadline are left to the next owner (in
+    /// exactly-once mode their outputs are dropped, or their transaction aborts).
     func drain(_ partitions: [TopicPartition]) {
         var deadline = ContinuousClock.now + configuration.rebalanceDrainTimeout
         if let stop = shutdownDeadline.withLock({ $0 }) { deadline = min(deadline, stop) }
         var seen = progress.current
-        while tracker.inFlight(partitions) > 0 && control.failure == nil {
+        // Exactly-once: the batcher commits the open transaction at its next send boundary
+        // (and can commit nothing once it has stopped).
+        transactions?.requestCommit()
+        while tracker.inFlight(partitions) > 0 && control.failure == nil && !(transactions?.isClosed ?? false) {
             storeCompleted()
             // Wakes on the next round of delivery reports (or a failure), not on a timer.
             guard let next = progress.wait(after: seen, until: deadline) else { break }
@@ -43,6 +68,7 @@ extension PollLoop {
             logger.warning("revoked partitions still had records in flight", metadata: ["records": "\(left)"])
         }
         storeCompleted()
+        guard transactions == nil else { return }
         do {
             try consumer.commit(timeout: deadline.timeLeft)
         } catch {

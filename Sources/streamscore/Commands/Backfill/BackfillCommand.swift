@@ -149,6 +149,9 @@ struct BackfillCommand: AsyncParsableCommand {
         if let cache { loader.set("cache.mode", cache, flag: "--cache") }
         if let logLevel { loader.set("logging.level", logLevel, flag: "--log-level") }
         let settings = try Settings(loader)
+        if settings.pipeline.delivery.isExactlyOnce {
+            throw ConfigError(key: "delivery.mode", reason: PipelineConfiguration.backfillExactlyOnceRefusal)
+        }
         var configuration = settings.pipeline
         let input = topic ?? configuration.topics.input
         guard outputTopic != input else {
