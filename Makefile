@@ -45,18 +45,19 @@ $(PEER_VENV): scripts/requirements-peer.txt
 	rm -rf .venv-peer
 	python3 scripts/peer_worker.py --help > /dev/null
 
-# A real Kafka-protocol broker process (noida-db) for the backfill's time bounds, which
+# A real Kafka-protocol broker process (noida-db) for the backfill's time bounds and the
+# exactly-once semantics (read_committed, offsets in transactions), which
 # librdkafka's mock cluster cannot look up. Best effort: when pip cannot install it, the
 # tests that need it are skipped and say why.
 BROKER_VENV := .venv-broker/bin/noida-db
 $(BROKER_VENV): scripts/requirements-broker.txt
 	rm -rf .venv-broker
 	python3 -m venv .venv-broker && .venv-broker/bin/pip install -q -r scripts/requirements-broker.txt \
-	  || { rm -rf .venv-broker; echo "noida-db could not be installed: the backfill time-range tests will be skipped"; }
+	  || { rm -rf .venv-broker; echo "noida-db could not be installed: the backfill time-range and exactly-once tests will be skipped"; }
 
 # The suites that start processes (the real binary, the end-to-end bench, the demo, the
 # metrics endpoint scraped over HTTP): in `make test`, not in `make check`.
-PROCESS_TESTS := WorkerProcessTests|BackfillCommandTests|BackfillRunTests|BackfillTimeRangeTests|E2EBenchSmokeTests|DemoSmokeTests|MetricsEndpointTests|ConfigurationTests/badConfigurationExit|ConfigurationTests/unreachable|ConfigurationTests/environment
+PROCESS_TESTS := WorkerProcessTests|ExactlyOnceTests|TransactionFaultTests|BackfillCommandTests|BackfillRunTests|BackfillTimeRangeTests|E2EBenchSmokeTests|DemoSmokeTests|MetricsEndpointTests|ConfigurationTests/badConfigurationExit|ConfigurationTests/unreachable|ConfigurationTests/environment
 
 # The edit-test loop: the unit and in-process suites (mock cluster and redis-server in
 # process), in parallel, under two minutes after a warm build. CI runs `make test`.

@@ -42,5 +42,10 @@ struct BackfillCommandTests {
         }
         let live = try backfill(["--from", "0", "--to", "end", "--output-topic", "scores", "--dry-run"])
         #expect(live.status == 2 && live.stderr.contains("--output-topic"), "the live output topic is refused: \(live.stderr)")
+        let transactional = try WorkerProcess(
+            ["backfill", "--bootstrap", cluster.bootstrapServers, "--topic", topic, "--from", "0", "--to", "end", "--output-topic", "scores.bf", "--dry-run"],
+            environment: ["STREAMSCORE_DELIVERY_MODE": "exactly_once"])
+        #expect(transactional.waitForExit(timeout: .seconds(30)) == 2)
+        #expect(transactional.stderr.contains("delivery.mode") && transactional.stderr.contains("not available for a backfill"), "\(transactional.stderr)")
     }
 }

@@ -46,6 +46,12 @@ struct ConfigurationTests {
         ("dead letters into the outputs", "topics:\n  output: s\n  dead_letter: s\n", "topics.dead_letter"),
         ("instance id as a raw property", "kafka:\n  consumer:\n    group.instance.id: a\n", "kafka.instance_id"),
         ("poll interval below the drain", "kafka:\n  consumer:\n    max.poll.interval.ms: \"5000\"\n", "kafka.consumer.max.poll.interval.ms"),
+        ("transactional id as a raw property", "kafka:\n  producer:\n    transactional.id: a\n", "kafka.producer.transactional.id"),
+        ("unknown delivery mode", "delivery:\n  mode: exactly-once\n", "delivery.mode"),
+        ("isolation level with exactly-once", "delivery:\n  mode: exactly_once\nkafka:\n  consumer:\n    isolation.level: read_uncommitted\n", "kafka.consumer.isolation.level"),
+        ("auto commit with exactly-once", "delivery:\n  mode: exactly_once\nkafka:\n  consumer:\n    enable.auto.commit: \"true\"\n", "kafka.consumer.enable.auto.commit"),
+        ("transactional id with exactly-once", "delivery:\n  mode: exactly_once\nkafka:\n  producer:\n    transactional.id: a\n", "kafka.producer.transactional.id"),
+        ("transaction interval near the timeout", "delivery:\n  mode: exactly_once\n  transaction_interval_ms: 6000\n", "delivery.transaction_interval_ms"),
     ]
 
     /// The demo spec with the channel vocabulary in the wrong order: the right input count,
@@ -87,7 +93,7 @@ struct ConfigurationTests {
         #expect(message?.contains(c.key) == true, "\(c.name): the error must name \(c.key): \(message ?? "none")")
     }
 
-    @Test("The binary exits 2 with the key on stderr, before starting", arguments: [0, 11, 15, 17])
+    @Test("The binary exits 2 with the key on stderr, before starting", arguments: [0, 11, 15, 17, 27, 29])
     func badConfigurationExit(_ index: Int) throws {
         let c = Self.cases[index]
         let result = try run(yaml: c.yaml)

@@ -67,4 +67,38 @@ struct E2EPlanTests {
         #expect(report.table.contains("faster in"))
         #expect(report.json.contains("rounds_x_cache_off"))
     }
+
+    @Test("Each exactly-once drain is compared with its at-least-once twin round by round; the plan crosses deliveries with caches")
+    func deliveryPairs() {
+        let mlp = E2EPlan.Model(name: "mlp", path: "m.json", onnxPath: "m.onnx")
+        let batch = E2EPlan.Batch(maxRows: 256, maxWaitMs: 2)
+        func drain(_ cache: E2EPlan.Cache, _ delivery: E2EPlan.Delivery, _ rounds: [Double]) -> E2EReport.Row {
+            var m = E2EBench.median(rounds.map { Self.measurement($0) })
+            m.roundRates = rounds
+            return E2EReport.Row(
+                mode: "drain", subject: .streamscore(model: mlp, cache: cache, batch: batch, delivery: delivery), repeatRatio: 0.9, measurement: m)
+        }
+        var report = E2EReport(events: 1_001, partitions: 4, ratePartitions: 4)
+        report.rows = [
+            drain(.off, .atLeastOnce, [100, 80, 120]),
+            drain(.off, .exactlyOnce(intervalMs: 100), [80, 72, 96]),  // 0.8, 0.9, 0.8
+            drain(.local, .exactlyOnce(intervalMs: 25), [50, 50, 50]),  // no at-least-once drain with the local cache: no pair
+        ]
+        let pairs = report.deliveryPairs
+        #expect(pairs.map(\.row) == [1])
+        #expect(abs(pairs[0].median - 0.8) < 1e-9 && pairs[0].faster == 0)
+        #expect(report.cachePairs.isEmpty, "a cached drain pairs with the uncached drain of the same delivery only")
+        #expect(report.table.contains("Exactly-once against at-least-once") && report.table.contains("eos/100ms"))
+        #expect(report.json.contains("rounds_x_at_least_once"))
+
+        let plan = E2EPlan(
+            models: [mlp], caches: [.off, .local], repeats: [0.9], batches: [batch], rates: [0.5], kcat: false, peer: false,
+            deliveries: [.atLeastOnce, .exactlyOnce(intervalMs: 100)])
+        let subjects = plan.drains.compactMap { d -> String? in
+            if case .streamscore(_, let c, _, let delivery) = d.subject { return "\(c.rawValue)/\(delivery)" }
+            return nil
+        }
+        #expect(subjects == ["off/alo", "off/eos/100ms", "local/alo", "local/eos/100ms"])
+        #expect(plan.rateRuns.count == 5, "passthrough and every StreamScore drain get their rate runs")
+    }
 }

@@ -1,3 +1,4 @@
+import Concurrency
 import KafkaBridge
 
 extension PipelineConfiguration {
@@ -48,9 +49,15 @@ extension PipelineConfiguration {
         if producerProperties["transactional.id"] != nil {
             throw PropertyError(key: "kafka.producer.transactional.id", reason: "set delivery.mode: exactly_once (and delivery.transactional_id, or --instance) instead: StreamScore drives the transactions")
         }
-        if delivery.isExactlyOnce {
+        if case .exactlyOnce(let transactions) = delivery {
             if consumerProperties["isolation.level"] != nil {
                 throw PropertyError(key: "kafka.consumer.isolation.level", reason: "set by StreamScore to read_committed with delivery.mode: exactly_once (reading uncommitted input would score records an earlier stage aborted)")
+            }
+            // A transaction open longer than this is aborted by the broker: the interval
+            // must leave room for the commit's own round trips.
+            if let timeout = producerConfig["transaction.timeout.ms"].flatMap(Int.init),
+               Int(transactions.interval.inMilliseconds) * 2 > timeout {
+                throw PropertyError(key: "delivery.transaction_interval_ms", reason: "must be at most half of the producer's transaction.timeout.ms (\(timeout)): the broker aborts a transaction open longer than that")
             }
         }
         for key in producerProperties.keys.sorted() where Self.managedProducerProperties[key] != nil || key == "bootstrap.servers" {

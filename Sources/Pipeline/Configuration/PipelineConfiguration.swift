@@ -166,6 +166,8 @@ public struct PipelineConfiguration: Sendable {
             // open holds back read_committed readers of its partitions at most this long
             // (a restart with the same transactional.id ends it at once).
             p["transaction.timeout.ms"] = "10000"
+            // librdkafka requires message.timeout.ms <= transaction.timeout.ms.
+            p["message.timeout.ms"] = "10000"
             p.merge(producerProperties) { _, user in user }
             p["transactional.id"] = transactions.transactionalID
         } else {

@@ -60,6 +60,7 @@ public final class PipelineStats: Sendable {
     private let inferenceNanos = Atomic<Int>(0)
     private let encodeNanos = Atomic<Int>(0)
     private let produceNanos = Atomic<Int>(0)
+    private let commitNanos = Atomic<Int>(0)
 
     /// Monotonic nanoseconds of the first fetch and the latest acknowledgement (0: none yet).
     private let firstFetchNanos = Atomic<Int64>(0)
@@ -110,6 +111,7 @@ public final class PipelineStats: Sendable {
         case .inference: body(inferenceNanos)
         case .encode: body(encodeNanos)
         case .produce: body(produceNanos)
+        case .commit: body(commitNanos)
         }
     }
 
@@ -172,6 +174,9 @@ public enum Stage: String, CaseIterable, Sendable {
     case encode
     /// Handing records to librdkafka (blocks while its queue is full).
     case produce
+    /// Exactly-once: the batcher committing a transaction (the producer's flush of every
+    /// record in it, the offsets, EndTxn), when it sends nothing.
+    case commit
 }
 
 /// Latency percentiles in milliseconds.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KafkaBridge
 
 /// `streamscore bench e2e`: topic-to-topic throughput and latency, beside the passthrough
 /// and kcat ceilings and a Python peer, in one run on one broker.
@@ -16,24 +17,29 @@ struct E2EBench: ParsableCommand {
               kcat         kcat -C ... | kcat -P ... (the client's and broker's own ceiling)
               peer         scripts/peer_worker.py: Python, confluent-kafka, orjson, ONNX
                            Runtime, the same model as ONNX (Models/bench/*.onnx)
-              streamscore  this binary with each model, cache mode, repeat ratio and batch
+              streamscore  this binary with each model, cache mode, delivery mode, repeat
+                           ratio and batch
             Drain: events/s between the first and the last output's arrival, the worker's CPU \
             seconds per million events and peak RSS (from /proc). Rate: each StreamScore \
             configuration and passthrough again on an empty topic (--rate-partitions), fed at \
             a fixed fraction of its drain rate (open loop, stamped at send) for \
             --rate-seconds; latency = output arrival - input timestamp (ms resolution), in an \
             HDR histogram. Stage times come from the worker's own /metrics. Every run checks \
-            that each input produced an output, and counts duplicates.
+            that each input produced an output, and counts duplicates. The measuring consumer \
+            reads with isolation.level=read_committed, so an exactly-once output counts when \
+            its transaction commits, as a downstream reader sees it.
 
             The mock broker keeps about 5 MiB per partition: the default partition count \
             scales with --events. It also answers an empty fetch only after the full \
             fetch.wait.max.ms, so every subject fetches with a 1 ms wait. With --bootstrap, \
-            the cluster must create topics on use.
+            the bench creates the topics it needs (an existing topic is used as it is).
 
             Examples:
               streamscore bench e2e                                  # 1M events, the full matrix
               streamscore bench e2e --events 200000 --models mlp --rates 0.5 --json
               streamscore bench e2e --batch 256/2,1024/5 --repeats 0,0.5,0.9 --cache off,redis
+              streamscore bench e2e --models xgboost --cache off --delivery at_least_once,exactly_once/25,exactly_once,exactly_once/500 --rounds 3
+              streamscore bench e2e --bootstrap 127.0.0.1:9092 --no-kcat --no-peer -X receive.message.max.bytes=200000000 --delivery at_least_once,exactly_once
             """
     )
 
@@ -51,6 +57,13 @@ struct E2EBench: ParsableCommand {
 
     @Option(help: ArgumentHelp("Score cache settings, comma-separated: off, local (in-process tier), redis. Default: off,redis with redis-server installed, else off,local.", valueName: "modes"))
     var cache: String?
+
+    @Option(help: ArgumentHelp(
+        "Delivery modes, comma-separated: at_least_once, exactly_once (transactions every 100 ms), exactly_once/MS (every MS ms). Each exactly-once drain is compared with its at-least-once twin round by round.",
+        valueName: "modes"))
+    var delivery = "at_least_once"
+
+    @OptionGroup var kafka: KafkaPropertyOptions
 
     @Option(help: ArgumentHelp("Repeated-key ratios of the preloaded inputs, comma-separated (the first one also feeds the ceilings and the peer).", valueName: "r,r"))
     var repeats = "0.9"
@@ -104,6 +117,7 @@ struct E2EBench: ParsableCommand {
         }
         _ = try parsedModels()
         _ = try parsedCaches()
+        _ = try parsedDeliveries()
         _ = try parsedRepeats()
         _ = try parsedBatches()
         _ = try parsedRates()
@@ -120,7 +134,7 @@ struct E2EBench: ParsableCommand {
         if kcat && !kcatPresent { Terminal.err("bench: kcat not found (apt install kcat): no kcat ceiling") }
         let plan = E2EPlan(
             models: models, caches: try parsedCaches(), repeats: try parsedRepeats(), batches: try parsedBatches(),
-            rates: try parsedRates(), kcat: kcat && kcatPresent, peer: peer, rounds: rounds)
+            rates: try parsedRates(), kcat: kcat && kcatPresent, peer: peer, rounds: rounds, deliveries: try parsedDeliveries())
         let partitionCount = partitions ?? max(8, (events * 400 + 4 * 1_048_576 - 1) / (4 * 1_048_576))
         let logs = URL(fileURLWithPath: logDirectory ?? NSTemporaryDirectory() + "streamscore-bench-\(getpid())")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -131,6 +145,12 @@ struct E2EBench: ParsableCommand {
         let servers: String
         if let bootstrap {
             servers = bootstrap
+            // A real cluster: the topics with the partition counts the plan needs (an
+            // existing one is kept as it is).
+            let admin = try KafkaAdmin(config: KafkaConfig(["bootstrap.servers": bootstrap, "log_level": "3"].merging(kafka.properties) { $1 }))
+            for topic in plan.topics(ratePartitions: ratePartitions) {
+                try admin.createTopic(topic.name, partitions: topic.partitions ?? partitionCount, timeout: .seconds(30))
+            }
         } else {
             let broker = try ChildProcess(
                 name: "broker", executable: binary,
@@ -144,7 +164,7 @@ struct E2EBench: ParsableCommand {
             servers = line
         }
         var redisURL = redis
-        if redisURL == nil, plan.drains.contains(where: { if case .streamscore(_, .redis, _) = $0.subject { true } else { false } }) {
+        if redisURL == nil, plan.drains.contains(where: { if case .streamscore(_, .redis, _, _) = $0.subject { true } else { false } }) {
             let port = try freeLoopbackPort()
             let server = try ChildProcess(
                 name: "redis", executable: try Self.program("redis-server"),
@@ -164,7 +184,7 @@ struct E2EBench: ParsableCommand {
 
         let runner = E2ERunner(
             bootstrap: servers, partitions: partitionCount, ratePartitions: ratePartitions, binary: binary, root: root, logs: logs, redisURL: redisURL,
-            workers: workers, stall: .seconds(stallSeconds))
+            workers: workers, stall: .seconds(stallSeconds), properties: kafka.properties)
         for (i, input) in plan.preloadedInputs.enumerated() {
             try runner.preload(topic: input.topic, count: events, repeatRatio: input.repeatRatio, seed: UInt64(11 + i))
         }
@@ -188,7 +208,7 @@ struct E2EBench: ParsableCommand {
         }
         func row(_ mode: String, _ subject: E2EPlan.Subject, _ repeatRatio: Double, _ m: E2ERunner.Measurement) -> E2EReport.Row {
             var r = E2EReport.Row(mode: mode, subject: subject, repeatRatio: repeatRatio, measurement: m)
-            if case .streamscore(let model, _, let batch) = subject {
+            if case .streamscore(let model, _, let batch, _) = subject {
                 r.passthrough = rate { if case .passthrough(let b) = $0 { b.maxRows == batch.maxRows && b.maxWaitMs == batch.maxWaitMs } else { false } }
                 r.kcat = rate { if case .kcat = $0 { true } else { false } }
                 r.peer = rate {
@@ -230,7 +250,7 @@ struct E2EBench: ParsableCommand {
 
     private static func describe(_ s: E2EPlan.Subject, repeats: Double) -> String {
         switch s {
-        case .streamscore(let m, let c, let b): "streamscore \(m.name) cache=\(c.rawValue) repeats=\(Int(repeats * 100))% batch=\(b)"
+        case .streamscore(let m, let c, let b, let d): "streamscore \(m.name) cache=\(c.rawValue) delivery=\(d) repeats=\(Int(repeats * 100))% batch=\(b)"
         case .passthrough(let b): "passthrough batch=\(b)"
         case .kcat: "kcat pipe"
         case .peer(let m, let b): "peer \(m.name) batch=\(b)"
@@ -275,6 +295,19 @@ struct E2EBench: ParsableCommand {
             return mode
         }
         guard !modes.isEmpty else { throw ValidationError("--cache: at least one of off, local, redis") }
+        return modes
+    }
+
+    func parsedDeliveries() throws -> [E2EPlan.Delivery] {
+        let modes = try Self.list(delivery).map { item -> E2EPlan.Delivery in
+            let parts = item.split(separator: "/", maxSplits: 1).map(String.init)
+            switch (parts[0], parts.count > 1 ? Int(parts[1].replacingOccurrences(of: "ms", with: "")) : 100) {
+            case ("at_least_once", _) where parts.count == 1: return .atLeastOnce
+            case ("exactly_once", let ms?) where ms > 0: return .exactlyOnce(intervalMs: ms)
+            default: throw ValidationError("--delivery: at_least_once, exactly_once or exactly_once/MS (a transaction interval in ms); got '\(item)'")
+            }
+        }
+        guard !modes.isEmpty else { throw ValidationError("--delivery: at least one of at_least_once, exactly_once") }
         return modes
     }
 

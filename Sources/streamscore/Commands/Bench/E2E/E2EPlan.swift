@@ -20,9 +20,22 @@ struct E2EPlan {
         case off, local, redis
     }
 
+    /// `delivery.mode`, and the transaction interval of exactly-once.
+    enum Delivery: Sendable, Equatable, CustomStringConvertible {
+        case atLeastOnce
+        case exactlyOnce(intervalMs: Int)
+
+        var description: String {
+            switch self {
+            case .atLeastOnce: "alo"
+            case .exactlyOnce(let ms): "eos/\(ms)ms"
+            }
+        }
+    }
+
     /// Who drains the input.
     enum Subject: Sendable {
-        case streamscore(model: Model, cache: Cache, batch: Batch)
+        case streamscore(model: Model, cache: Cache, batch: Batch, delivery: Delivery = .atLeastOnce)
         /// StreamScore with `pipeline.mode: passthrough`: the same bytes out, no decode, no model.
         case passthrough(batch: Batch)
         /// `kcat -C … | kcat -P …`: the client's and broker's own ceiling.
@@ -64,7 +77,10 @@ struct E2EPlan {
     /// Every drain runs `rounds` times.
     let rounds: Int
 
-    init(models: [Model], caches: [Cache], repeats: [Double], batches: [Batch], rates: [Double], kcat: Bool, peer: Bool, rounds: Int = 1) {
+    init(
+        models: [Model], caches: [Cache], repeats: [Double], batches: [Batch], rates: [Double], kcat: Bool, peer: Bool, rounds: Int = 1,
+        deliveries: [Delivery] = [.atLeastOnce]
+    ) {
         self.rounds = rounds
         var outputCount = 0
         func output() -> String {
@@ -83,9 +99,11 @@ struct E2EPlan {
                 if peer { drains.append(Drain(subject: .peer(model: model, batch: batch), repeatRatio: repeats[0], input: baseInput, outputs: outputs())) }
                 for repeatRatio in repeats {
                     for cache in caches {
-                        drains.append(Drain(
-                            subject: .streamscore(model: model, cache: cache, batch: batch), repeatRatio: repeatRatio,
-                            input: Self.input(repeatRatio), outputs: outputs()))
+                        for delivery in deliveries {
+                            drains.append(Drain(
+                                subject: .streamscore(model: model, cache: cache, batch: batch, delivery: delivery), repeatRatio: repeatRatio,
+                                input: Self.input(repeatRatio), outputs: outputs()))
+                        }
                     }
                 }
             }

@@ -20,31 +20,36 @@ struct E2EReport {
 
     private static func model(_ s: E2EPlan.Subject) -> String {
         switch s {
-        case .streamscore(let m, _, _), .peer(let m, _): m.name
+        case .streamscore(let m, _, _, _), .peer(let m, _): m.name
         case .passthrough, .kcat: "-"
         }
     }
 
     private static func cache(_ s: E2EPlan.Subject) -> String {
-        if case .streamscore(_, let c, _) = s { return c.rawValue }
+        if case .streamscore(_, let c, _, _) = s { return c.rawValue }
+        return "-"
+    }
+
+    private static func delivery(_ s: E2EPlan.Subject) -> String {
+        if case .streamscore(_, _, _, let d) = s { return d.description }
         return "-"
     }
 
     private static func batch(_ s: E2EPlan.Subject) -> E2EPlan.Batch? {
         switch s {
-        case .streamscore(_, _, let b), .peer(_, let b), .passthrough(let b): b
+        case .streamscore(_, _, let b, _), .peer(_, let b), .passthrough(let b): b
         case .kcat: nil
         }
     }
 
-    /// A cached drain against the uncached drain of the same model, repeats and batch,
-    /// round by round: the rounds run round-robin, so round `i` of the two ran minutes
-    /// apart at most, on the same machine, and their ratio cancels most of the drift that
-    /// spreads each drain's own rounds.
-    struct CachePair {
-        /// The cached drain's index in `rows`.
+    /// A drain against its twin (a cached drain against the uncached one, exactly-once
+    /// against at-least-once), everything else equal, round by round: the rounds run
+    /// round-robin, so round `i` of the two ran minutes apart at most, on the same machine,
+    /// and their ratio cancels most of the drift that spreads each drain's own rounds.
+    struct Pair {
+        /// The drain's index in `rows`.
         var row: Int
-        /// `cached` round `i` events/s over the uncached round `i` events/s.
+        /// Its round `i` events/s over the twin's round `i` events/s.
         var ratios: [Double]
 
         var median: Double {
@@ -52,34 +57,48 @@ struct E2EReport {
             return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
 
-        /// Rounds in which the cached drain was faster.
+        /// Rounds in which the drain was faster than its twin.
         var faster: Int { ratios.filter { $0 > 1 }.count }
     }
 
-    /// Every cached drain that has an uncached twin with as many rounds (two at least).
-    var cachePairs: [CachePair] {
+    /// Every cached drain that has an uncached twin (same delivery) with as many rounds
+    /// (two at least).
+    var cachePairs: [Pair] {
+        pairs { cache, delivery in cache == .off ? nil : (.off, delivery) }
+    }
+
+    /// Every exactly-once drain that has an at-least-once twin (same cache) with as many
+    /// rounds (two at least).
+    var deliveryPairs: [Pair] {
+        pairs { cache, delivery in delivery == .atLeastOnce ? nil : (cache, .atLeastOnce) }
+    }
+
+    /// Drains paired with the twin `twin` names (nil: not paired), same model, repeats and batch.
+    private func pairs(_ twin: (E2EPlan.Cache, E2EPlan.Delivery) -> (E2EPlan.Cache, E2EPlan.Delivery)?) -> [Pair] {
         let drains = rows.filter { $0.mode == "drain" }
         return rows.indices.compactMap { i in
             let row = rows[i]
-            guard row.mode == "drain", case .streamscore(let model, let cache, let batch) = row.subject, cache != .off else { return nil }
-            let twin = drains.first {
-                guard case .streamscore(let m, .off, let b) = $0.subject else { return false }
+            guard row.mode == "drain", case .streamscore(let model, let cache, let batch, let delivery) = row.subject,
+                  let (twinCache, twinDelivery) = twin(cache, delivery) else { return nil }
+            let match = drains.first {
+                guard case .streamscore(let m, let c, let b, let d) = $0.subject, c == twinCache, d == twinDelivery else { return false }
                 return m.name == model.name && b.maxRows == batch.maxRows && b.maxWaitMs == batch.maxWaitMs && $0.repeatRatio == row.repeatRatio
             }
-            guard let base = twin?.measurement.roundRates, base.count == row.measurement.roundRates.count, base.count > 1,
+            guard let base = match?.measurement.roundRates, base.count == row.measurement.roundRates.count, base.count > 1,
                   base.allSatisfy({ $0 > 0 }) else { return nil }
-            return CachePair(row: i, ratios: zip(row.measurement.roundRates, base).map { $0 / $1 })
+            return Pair(row: i, ratios: zip(row.measurement.roundRates, base).map { $0 / $1 })
         }
     }
 
     var json: String {
         let pairs = Dictionary(uniqueKeysWithValues: cachePairs.map { ($0.row, $0.ratios) })
+        let deliveryPairs = Dictionary(uniqueKeysWithValues: self.deliveryPairs.map { ($0.row, $0.ratios) })
         let objects: [[String: Any]] = rows.indices.map { i in
             let row = rows[i]
             let m = row.measurement
             var o: [String: Any] = [
                 "mode": row.mode, "subject": row.subject.label, "model": Self.model(row.subject), "cache": Self.cache(row.subject),
-                "repeat_ratio": row.repeatRatio, "events": m.expected, "outputs": m.meter.records,
+                "delivery": Self.delivery(row.subject), "repeat_ratio": row.repeatRatio, "events": m.expected, "outputs": m.meter.records,
                 "distinct_inputs": m.meter.distinctSources, "complete": m.complete,
                 "duplicates": m.meter.withoutSource > 0 ? NSNull() : m.meter.records - m.meter.distinctSources,
                 "events_per_s": Self.round(m.meter.eventsPerSecond),
@@ -103,6 +122,7 @@ struct E2EReport {
             if !m.cache.isEmpty { o["cache_counters"] = m.cache }
             if !m.roundRates.isEmpty { o["rounds_events_per_s"] = m.roundRates.map(Self.round) }
             if let ratios = pairs[i] { o["rounds_x_cache_off"] = ratios.map { ($0 * 1000).rounded() / 1000 } }
+            if let ratios = deliveryPairs[i] { o["rounds_x_at_least_once"] = ratios.map { ($0 * 1000).rounded() / 1000 } }
             return o
         }
         let data = try! JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
@@ -114,13 +134,13 @@ struct E2EReport {
         var out = "Drain: \(events) preloaded events, \(partitions) partitions"
         out += roundCount > 1 ? "; the median of \(roundCount) rounds, and their range\n" : "\n"
         out += Self.line(
-            ["subject", "model", "cache", "repeats", "batch", "events/s"] + (roundCount > 1 ? ["range"] : [])
+            ["subject", "model", "cache", "delivery", "repeats", "batch", "events/s"] + (roundCount > 1 ? ["range"] : [])
                 + ["x pass", "x kcat", "x peer", "CPU s/M", "RSS MiB", "complete"])
         for row in rows where row.mode == "drain" {
             let m = row.measurement
             let range = m.roundRates.isEmpty ? "-" : "\(Self.format(m.roundRates.min()! / 1000, 0))-\(Self.format(m.roundRates.max()! / 1000, 0))k"
             out += Self.line([
-                row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.percent(row.repeatRatio),
+                row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio),
                 Self.batch(row.subject)?.description ?? "-", Self.format(m.meter.eventsPerSecond, 0),
             ] + (roundCount > 1 ? [range] : []) + [
                 Self.ratio(m.meter.eventsPerSecond, row.passthrough), Self.ratio(m.meter.eventsPerSecond, row.kcat),
@@ -131,11 +151,11 @@ struct E2EReport {
         let rates = rows.filter { $0.mode == "rate" }
         if !rates.isEmpty {
             out += "\nRate: end-to-end latency (output arrival - input timestamp), ms; \(ratePartitions) partitions\n"
-            out += Self.line(["subject", "model", "cache", "repeats", "batch", "target/s", "sent/s", "p50", "p90", "p99", "p99.9", "max", "outputs"])
+            out += Self.line(["subject", "model", "cache", "delivery", "repeats", "batch", "target/s", "sent/s", "p50", "p90", "p99", "p99.9", "max", "outputs"])
             for row in rates {
                 let m = row.measurement
                 out += Self.line([
-                    row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.percent(row.repeatRatio),
+                    row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio),
                     Self.batch(row.subject)?.description ?? "-", Self.format(m.targetRate ?? 0, 0), Self.format(m.producedRate ?? 0, 0),
                     Self.format(m.meter.latencyMilliseconds(percentile: 50), 1), Self.format(m.meter.latencyMilliseconds(percentile: 90), 1),
                     Self.format(m.meter.latencyMilliseconds(percentile: 99), 1), Self.format(m.meter.latencyMilliseconds(percentile: 99.9), 1),
@@ -143,14 +163,17 @@ struct E2EReport {
                 ])
             }
         }
-        let pairs = cachePairs
-        if !pairs.isEmpty {
-            out += "\nScore cache against no cache, round by round (events/s with the cache over events/s without, in the same round)\n"
-            out += Self.line(["model", "cache", "repeats", "batch", "median", "range", "faster in"])
+        for (pairs, title) in [
+            (cachePairs, "Score cache against no cache, round by round (events/s with the cache over events/s without, in the same round)"),
+            (deliveryPairs, "Exactly-once against at-least-once, round by round (events/s exactly-once over events/s at-least-once, in the same round)"),
+        ] where !pairs.isEmpty {
+            out += "\n\(title)\n"
+            out += Self.line(["model", "cache", "delivery", "repeats", "batch", "median", "range", "faster in"])
             for pair in pairs {
                 let row = rows[pair.row]
                 out += Self.line([
-                    Self.model(row.subject), Self.cache(row.subject), Self.percent(row.repeatRatio), Self.batch(row.subject)?.description ?? "-",
+                    Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio),
+                    Self.batch(row.subject)?.description ?? "-",
                     Self.format(pair.median, 2) + "x", "\(Self.format(pair.ratios.min()!, 2))-\(Self.format(pair.ratios.max()!, 2))",
                     "\(pair.faster) of \(pair.ratios.count)",
                 ])
@@ -158,12 +181,12 @@ struct E2EReport {
         }
         let staged = rows.filter { $0.mode == "drain" && !$0.measurement.stages.isEmpty }
         if !staged.isEmpty {
-            let stages = ["poll", "decode", "queue_wait", "batch_wait", "cache", "inference", "encode", "produce"]
+            let stages = ["poll", "decode", "queue_wait", "batch_wait", "cache", "inference", "encode", "produce", "commit"]
             out += "\nWhere the worker's time went while draining (seconds, from streamscore_stage_seconds_total)\n"
-            out += Self.line(["subject", "model", "cache", "repeats"] + stages)
+            out += Self.line(["subject", "model", "cache", "delivery", "repeats"] + stages)
             for row in staged {
                 out += Self.line(
-                    [row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.percent(row.repeatRatio)]
+                    [row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio)]
                         + stages.map { Self.format(row.measurement.stages[$0] ?? 0, 2) })
             }
         }

@@ -34,10 +34,13 @@ struct E2ERunner {
     let redisURL: String?
     let workers: Int
     let stall: Duration
+    /// librdkafka properties for every client the bench starts (`-X`).
+    var properties: [String: String] = [:]
 
     /// Produces `count` generated transactions into `topic` as fast as the client goes.
     func preload(topic: String, count: Int, repeatRatio: Double, seed: UInt64) throws {
-        let producer = try LoadProducer(bootstrapServers: bootstrap, properties: ["linger.ms": "20", "batch.num.messages": "10000"])
+        let producer = try LoadProducer(
+            bootstrapServers: bootstrap, properties: ["linger.ms": "20", "batch.num.messages": "10000"].merging(properties) { $1 })
         defer { producer.close() }
         let summary = try producer.produce(
             topic: topic, count: count, rate: nil, generator: Self.generator(seed: seed, repeatRatio: repeatRatio)
@@ -57,7 +60,7 @@ struct E2ERunner {
     /// Drains `drain.input` (holding `count` events) with the subject, until every output arrived.
     func drain(_ drain: E2EPlan.Drain, round: Int, count: Int, label: String) throws -> Measurement {
         let output = drain.outputs[round]
-        let meter = try OutputMeter(bootstrap: bootstrap, topic: output, partitions: partitions)
+        let meter = try OutputMeter(bootstrap: bootstrap, topic: output, partitions: partitions, properties: properties)
         defer { meter.stop() }
         let started = try start(drain.subject, input: drain.input, output: output, group: "bench.\(output)")
         var m = Measurement(expected: count)
@@ -77,12 +80,12 @@ struct E2ERunner {
     /// Runs the subject on an empty topic while producing into it at `rate` events/s for
     /// `seconds` (open loop: events are stamped when sent, whatever the worker does).
     func rate(_ run: E2EPlan.RateRun, subject: E2EPlan.Subject, repeatRatio: Double, rate: Double, seconds: Double, label: String) throws -> Measurement {
-        let meter = try OutputMeter(bootstrap: bootstrap, topic: run.output, partitions: ratePartitions)
+        let meter = try OutputMeter(bootstrap: bootstrap, topic: run.output, partitions: ratePartitions, properties: properties)
         defer { meter.stop() }
         let started = try start(subject, input: run.input, output: run.output, group: "bench.\(run.output)")
         try started.waitUntilAssigned(timeout: .seconds(60))
         let count = max(1, Int(rate * seconds))
-        let producer = try LoadProducer(bootstrapServers: bootstrap)
+        let producer = try LoadProducer(bootstrapServers: bootstrap, properties: properties)
         let summary = try producer.produce(
             topic: run.input, count: count, rate: rate, generator: Self.generator(seed: 7, repeatRatio: repeatRatio)
         ) { sent in
@@ -182,19 +185,22 @@ struct E2ERunner {
 
     private func start(_ subject: E2EPlan.Subject, input: String, output: String, group: String) throws -> Started {
         switch subject {
-        case .streamscore(let model, let cache, let batch):
-            return try startWorker(mode: "score", model: model.path, cache: cache, batch: batch, input: input, output: output, group: group)
+        case .streamscore(let model, let cache, let batch, let delivery):
+            return try startWorker(
+                mode: "score", model: model.path, cache: cache, delivery: delivery, batch: batch, input: input, output: output, group: group)
         case .passthrough(let batch):
-            return try startWorker(mode: "passthrough", model: nil, cache: .off, batch: batch, input: input, output: output, group: group)
+            return try startWorker(
+                mode: "passthrough", model: nil, cache: .off, delivery: .atLeastOnce, batch: batch, input: input, output: output, group: group)
         case .kcat:
             let pipe = Pipe()
             let consume = try ChildProcess(
                 name: "kcat-consume-\(output)", executable: try E2EBench.program("kcat"),
-                arguments: ["-C", "-b", bootstrap, "-t", input, "-o", "beginning", "-e", "-q", "-K", "\t", "-D", "\n", "-X", "log_level=3", "-X", "fetch.wait.max.ms=1"],
+                arguments: ["-C", "-b", bootstrap, "-t", input, "-o", "beginning", "-e", "-q", "-K", "\t", "-D", "\n", "-X", "log_level=3", "-X", "fetch.wait.max.ms=1"]
+                    + kcatProperties,
                 stdout: pipe, logDirectory: logs)
             let produce = try ChildProcess(
                 name: "kcat-produce-\(output)", executable: try E2EBench.program("kcat"),
-                arguments: ["-P", "-b", bootstrap, "-t", output, "-K", "\t", "-D", "\n", "-X", "linger.ms=2", "-X", "log_level=3"],
+                arguments: ["-P", "-b", bootstrap, "-t", output, "-K", "\t", "-D", "\n", "-X", "linger.ms=2", "-X", "log_level=3"] + kcatProperties,
                 stdin: pipe, logDirectory: logs)
             return Started(processes: [consume, produce])
         case .peer(let model, let batch):
@@ -210,8 +216,16 @@ struct E2ERunner {
         }
     }
 
+    private var kcatProperties: [String] { properties.sorted { $0.key < $1.key }.flatMap { ["-X", "\($0.key)=\($0.value)"] } }
+
+    /// `properties` (-X) as YAML mapping entries, indented for `kafka.consumer` and `kafka.producer`.
+    private var yamlProperties: String {
+        properties.sorted { $0.key < $1.key }.map { "    \($0.key): \"\($0.value)\"\n" }.joined()
+    }
+
     private func startWorker(
-        mode: String, model: String?, cache: E2EPlan.Cache, batch: E2EPlan.Batch, input: String, output: String, group: String
+        mode: String, model: String?, cache: E2EPlan.Cache, delivery: E2EPlan.Delivery, batch: E2EPlan.Batch,
+        input: String, output: String, group: String
     ) throws -> Started {
         let port = try freeLoopbackPort()
         var yaml = """
@@ -220,7 +234,7 @@ struct E2ERunner {
               consumer:
                 # Every subject fetches with a 1 ms wait (see OutputMeter).
                 fetch.wait.max.ms: "1"
-            topics:
+            \(yamlProperties.isEmpty ? "" : yamlProperties + "  producer:\n" + yamlProperties)topics:
               input: \(input)
               output: \(output)
               dead_letter: bench.dlq
@@ -237,6 +251,9 @@ struct E2ERunner {
 
             """
         if let model { yaml += "model:\n  path: \(model)\n" }
+        if case .exactlyOnce(let ms) = delivery {
+            yaml += "delivery:\n  mode: exactly_once\n  transaction_interval_ms: \(ms)\n"
+        }
         switch cache {
         case .off: yaml += "cache:\n  mode: bypass\n"
         case .local: yaml += "cache:\n  mode: read_write\n"

@@ -44,7 +44,7 @@ final class OutputMeter: Sendable {
     private let state = Mutex(State())
     private let finished = ConditionLock(false)
 
-    init(bootstrap: String, topic: String, partitions: Int) throws(KafkaError) {
+    init(bootstrap: String, topic: String, partitions: Int, properties: [String: String] = [:]) throws(KafkaError) {
         let consumer = try KafkaConsumer(config: KafkaConfig([
             "bootstrap.servers": bootstrap,
             "group.id": "streamscore-bench-meter",
@@ -55,7 +55,10 @@ final class OutputMeter: Sendable {
             "fetch.wait.max.ms": "1",
             "socket.nagle.disable": "true",
             "log_level": "3",
-        ]))
+            // As a downstream reader of an exactly-once stage reads: an output counts when
+            // its transaction commits (at-least-once outputs are visible at once either way).
+            "isolation.level": "read_committed",
+        ].merging(properties) { $1 }))
         try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<Int32(partitions)).map { (TopicPartition(topic, $0), KafkaConsumer.beginning) }))
         _ = NamedThread("streamscore.bench.meter") { [self] in
             defer { finished.withLock { $0 = true } }
