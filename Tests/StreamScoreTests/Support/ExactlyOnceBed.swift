@@ -92,11 +92,15 @@ final class ExactlyOnceBed {
     }
 
     /// Kills `worker` with SIGKILL `kills` times at random moments (0.3 to 1.5 s after each
-    /// start) while the producer writes, restarting it each time.
-    func killRepeatedly(_ kills: Int, instance: String) throws -> Int {
+    /// start, or after it was given partitions, waiting 30 s at most, when `whileAssigned`) while the producer
+    /// writes, restarting it each time.
+    func killRepeatedly(_ kills: Int, instance: String, whileAssigned: Bool = false) throws -> Int {
         var done = 0
         for _ in 0..<kills {
             let worker = try worker(instance: instance)
+            // noida-db can take long to finish a cooperative rebalance for a newcomer (the
+            // first one waited more than 30 s): kill it then anyway.
+            if whileAssigned { _ = eventually(timeout: .seconds(30)) { Self.hasPartitions(worker) } }
             Thread.sleep(forTimeInterval: Double.random(in: 0.3...1.5))
             #expect(worker.process.isRunning, "the worker stopped by itself: \(worker.stderr.suffix(2000))")
             worker.signal(SIGKILL)
@@ -104,6 +108,11 @@ final class ExactlyOnceBed {
             done += 1
         }
         return done
+    }
+
+    /// Whether the worker has logged an assignment of some partitions.
+    static func hasPartitions(_ worker: WorkerProcess) -> Bool {
+        worker.stderr.split(separator: "\n").contains { $0.contains("partitions assigned") && $0.contains("[payments[") }
     }
 
     /// Runs a worker until it has been idle 4 s (everything consumed), and returns it.
