@@ -115,7 +115,7 @@ struct OutputTransactions {
         let offsets = Dictionary(uniqueKeysWithValues: tokens.map { ($0.key, OffsetTracker.offset(of: $0.value) + 1) })
         let timeout = callTimeout
         let commitStarted = PipelineStats.nowNanos()
-        defer { stats.addTime(.commit, nanos: PipelineStats.nowNanos() - commitStarted) }
+        defer { stats.addTime(.commit, since: commitStarted) }
         switch call("send offsets", { () throws(KafkaError) in try producer.sendOffsetsToTransaction(offsets, group: group, timeout: timeout) }) {
         case .done: break
         case .abort(let error): abort(because: "sending the offsets failed: \(error)"); return

@@ -228,13 +228,14 @@ struct E2ERunner {
         input: String, output: String, group: String
     ) throws -> Started {
         let port = try freeLoopbackPort()
+        let extra = yamlProperties
         var yaml = """
             kafka:
               group_id: \(group)
               consumer:
                 # Every subject fetches with a 1 ms wait (see OutputMeter).
                 fetch.wait.max.ms: "1"
-            \(yamlProperties.isEmpty ? "" : yamlProperties + "  producer:\n" + yamlProperties)topics:
+            \(extra.isEmpty ? "" : extra + "  producer:\n" + extra)topics:
               input: \(input)
               output: \(output)
               dead_letter: bench.dlq
