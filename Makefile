@@ -2,7 +2,7 @@
 # Both install what is missing (Debian packages) first.
 
 SWIFT ?= swift
-APT_PACKAGES := librdkafka-dev libhiredis-dev pkg-config kcat redis-server python3-venv
+APT_PACKAGES := librdkafka-dev libhiredis-dev pkg-config kcat redis-server python3-venv prometheus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_ARGS ?=
 # Release builds target the CPU this project runs on (x86-64 with AVX2 and FMA: Haswell
@@ -13,7 +13,7 @@ ifeq ($(shell uname -m),x86_64)
 RELEASE_CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DSTREAMSCORE_FMA -Xswiftc -DSTREAMSCORE_AVX2
 endif
 
-.PHONY: deps build release demo test check faults fuzz clean bench-e2e
+.PHONY: deps build release demo test check deploy-check faults fuzz clean bench-e2e
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -55,9 +55,20 @@ $(BROKER_VENV): scripts/requirements-broker.txt
 	python3 -m venv .venv-broker && .venv-broker/bin/pip install -q -r scripts/requirements-broker.txt \
 	  || { rm -rf .venv-broker; echo "noida-db could not be installed: the backfill time-range and exactly-once tests will be skipped"; }
 
+# The deployment kit's validators (check-jsonschema with the Compose spec,
+# kubernetes-validate, hadolint) and promtool (Debian's prometheus package, which also
+# gives DeployTopologyTests its Prometheus server).
+DEPLOY_VENV := .venv-deploy/bin/check-jsonschema
+$(DEPLOY_VENV): scripts/requirements-deploy.txt
+	rm -rf .venv-deploy
+	python3 -m venv .venv-deploy && .venv-deploy/bin/pip install -q -r scripts/requirements-deploy.txt
+
+deploy-check: deps $(DEPLOY_VENV)
+	sh scripts/check_deploy.sh
+
 # The suites that start processes (the real binary, the end-to-end bench, the demo, the
 # metrics endpoint scraped over HTTP): in `make test`, not in `make check`.
-PROCESS_TESTS := WorkerProcessTests|ExactlyOnceTests|TransactionFaultTests|BackfillCommandTests|BackfillRunTests|BackfillTimeRangeTests|E2EBenchSmokeTests|DemoSmokeTests|MetricsEndpointTests|ConfigurationTests/badConfigurationExit|ConfigurationTests/unreachable|ConfigurationTests/environment
+PROCESS_TESTS := WorkerProcessTests|DeployTopologyTests|ExactlyOnceTests|TransactionFaultTests|BackfillCommandTests|BackfillRunTests|BackfillTimeRangeTests|E2EBenchSmokeTests|DemoSmokeTests|MetricsEndpointTests|ConfigurationTests/badConfigurationExit|ConfigurationTests/unreachable|ConfigurationTests/environment
 
 # The edit-test loop: the unit and in-process suites (mock cluster and redis-server in
 # process), in parallel, under two minutes after a warm build. CI runs `make test`.
@@ -67,7 +78,7 @@ check: deps
 
 # Everything: the in-process suites in parallel, then the process suites one at a time
 # (they start the binary and brokers, and measure nothing but must not starve each other).
-test: deps $(PEER_VENV) $(BROKER_VENV)
+test: deps $(PEER_VENV) $(BROKER_VENV) deploy-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip '$(PROCESS_TESTS)'
 	$(SWIFT) test --skip-build --no-parallel --filter '$(PROCESS_TESTS)' 

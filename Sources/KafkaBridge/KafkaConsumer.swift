@@ -17,16 +17,19 @@ public final class KafkaConsumer: Sendable {
     ///   - config: librdkafka properties; `group.id` is required by librdkafka.
     ///   - onRebalance: called inside `poll` on every assignment change; the bridge applies
     ///     the change (incremental for `cooperative-sticky`) around the call.
+    ///   - onStatistics: librdkafka's statistics JSON (`KafkaStatistics.parse`), inside
+    ///     `poll`, every `statistics.interval.ms` (0, librdkafka's default: never).
     /// - Throws: `KafkaError` naming a rejected property.
     public init(
         config: KafkaConfig,
         onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil,
         onError: @escaping @Sendable (KafkaError) -> Void = { _ in },
-        onLog: @escaping @Sendable (KafkaLogEntry) -> Void = { _ in }
+        onLog: @escaping @Sendable (KafkaLogEntry) -> Void = { _ in },
+        onStatistics: (@Sendable (String) -> Void)? = nil
     ) throws(KafkaError) {
         handle = try RDKafkaHandle(
             kind: .consumer, config: config,
-            callbacks: RDKafkaCallbacks(onRebalance: onRebalance, onError: onError, onLog: onLog))
+            callbacks: RDKafkaCallbacks(onRebalance: onRebalance, onError: onError, onLog: onLog, onStatistics: onStatistics))
         handle.withPointer { _ = rd_kafka_poll_set_consumer($0) }
         queue = RDKafkaQueue(consumerOf: handle)
     }

@@ -26,13 +26,15 @@ public final class ScoringPipeline: Sendable {
     /// Holds new scores until their outputs are acknowledged; only when they go to Redis.
     private let writeback: CacheWriteback?
     private let control: PipelineControl
-    private let tracker = OffsetTracker()
+    let tracker = OffsetTracker()
+    /// librdkafka's latest statistics (the consumer lag).
+    let latestStatistics = LatestStatistics()
     /// Rounds of delivery reports (and failures): what a revoke's drain and the cache
     /// writer wait on.
     private let progress = EventCount()
     private let delivery: DeliveryStage
     private let intake: IntakeQueue
-    private let consumer: KafkaConsumer
+    let consumer: KafkaConsumer
     private let producer: KafkaProducer
     private let pollLoop: PollLoop
     /// Exactly-once mode: what the batcher and the poll thread tell each other.
@@ -82,9 +84,11 @@ public final class ScoringPipeline: Sendable {
                 onDelivery: delivery.delivered, onDeliveryRound: delivery.roundServed,
                 onError: events.error, onLog: events.log)
             let rebalance = RebalanceRelay()
+            let statistics = latestStatistics
             consumer = try KafkaConsumer(
                 config: KafkaConfig(configuration.consumerConfig),
-                onRebalance: { rebalance.forward($0) }, onError: events.error, onLog: events.log)
+                onRebalance: { rebalance.forward($0) }, onError: events.error, onLog: events.log,
+                onStatistics: { statistics.received($0) })
             pollLoop = PollLoop(
                 consumer: consumer, tracker: tracker, intake: intake, stats: stats, control: control,
                 configuration: configuration, progress: progress, transactions: transactions, logger: logger)

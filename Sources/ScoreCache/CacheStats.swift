@@ -22,7 +22,7 @@ public final class CacheStats: Sendable {
     /// The last Redis round trip, in microseconds.
     public let redisRoundTripMicros = Atomic<Int>(0)
     /// Every Redis round trip (`streamscore_redis_round_trip_seconds`).
-    private let redisRoundTrip = CoreMetrics.Timer(label: "streamscore_redis_round_trip_seconds")
+    private let redisRoundTrip = CoreMetrics.Timer(label: "streamscore_redis_round_trip_seconds")  // MetricCatalog.redisRoundTrip
     /// Keys the cache writer sent to Redis by result
     /// (`streamscore_cache_writes_total{result=ok|error|skipped}`): written, refused or
     /// lost, not sent while its breaker was open.

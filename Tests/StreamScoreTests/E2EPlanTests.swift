@@ -95,10 +95,39 @@ struct E2EPlanTests {
             models: [mlp], caches: [.off, .local], repeats: [0.9], batches: [batch], rates: [0.5], kcat: false, peer: false,
             deliveries: [.atLeastOnce, .exactlyOnce(intervalMs: 100)])
         let subjects = plan.drains.compactMap { d -> String? in
-            if case .streamscore(_, let c, _, let delivery) = d.subject { return "\(c.rawValue)/\(delivery)" }
+            if case .streamscore(_, let c, _, let delivery, _) = d.subject { return "\(c.rawValue)/\(delivery)" }
             return nil
         }
         #expect(subjects == ["off/alo", "off/eos/100ms", "local/alo", "local/eos/100ms"])
         #expect(plan.rateRuns.count == 5, "passthrough and every StreamScore drain get their rate runs")
+    }
+
+    @Test("Each drain with metrics is compared with its twin without them round by round; the plan crosses metrics with deliveries")
+    func metricsPairs() {
+        let xgb = E2EPlan.Model(name: "xgboost", path: "x.json", onnxPath: "x.onnx")
+        let batch = E2EPlan.Batch(maxRows: 256, maxWaitMs: 2)
+        func drain(_ metrics: Bool, _ rounds: [Double]) -> E2EReport.Row {
+            var m = E2EBench.median(rounds.map { Self.measurement($0) })
+            m.roundRates = rounds
+            return E2EReport.Row(
+                mode: "drain", subject: .streamscore(model: xgb, cache: .off, batch: batch, metrics: metrics), repeatRatio: 0.9, measurement: m)
+        }
+        var report = E2EReport(events: 1_001, partitions: 4, ratePartitions: 4)
+        report.rows = [drain(true, [99, 100, 97]), drain(false, [100, 100, 100])]
+        let pairs = report.metricsPairs
+        #expect(pairs.map(\.row) == [0])
+        #expect(abs(pairs[0].median - 0.99) < 1e-9 && pairs[0].faster == 0)
+        #expect(report.deliveryPairs.isEmpty && report.cachePairs.isEmpty)
+        #expect(report.table.contains("Metrics served against no metrics"))
+        #expect(report.json.contains("rounds_x_metrics_off"))
+
+        let plan = E2EPlan(
+            models: [xgb], caches: [.off], repeats: [0.9], batches: [batch], rates: [], kcat: false, peer: false,
+            deliveries: [.atLeastOnce, .exactlyOnce(intervalMs: 100)], metrics: [true, false])
+        let subjects = plan.drains.compactMap { d -> String? in
+            if case .streamscore(_, _, _, let delivery, let metrics) = d.subject { return "\(delivery)/\(metrics ? "on" : "off")" }
+            return nil
+        }
+        #expect(subjects == ["alo/on", "alo/off", "eos/100ms/on", "eos/100ms/off"])
     }
 }

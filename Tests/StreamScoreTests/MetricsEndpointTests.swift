@@ -8,6 +8,16 @@ import Workload
 /// Redis, then with Redis gone.
 @Suite("Metrics endpoint", .serialized)
 struct MetricsEndpointTests {
+    /// Every family has `# HELP` and `# TYPE`, and Prometheus' own linter has nothing to say.
+    func checkExposition(_ text: String) throws {
+        let lines = text.split(separator: "\n")
+        let typed = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
+        let helped = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] })
+        #expect(typed == helped, "families without help: \(typed.subtracting(helped))")
+        let lint = try runTool("promtool", ["check", "metrics"], input: text)
+        #expect(lint.status == 0 && lint.output.isEmpty, "promtool check metrics: \(lint.output)")
+    }
+
     @Test("/metrics counts cache hits, misses, errors, Redis round trips and their time, the breaker state and stage times; /health answers")
     func scrape() throws {
         let (input, output, dlq, group) = (uniqueName("in"), uniqueName("out"), uniqueName("dlq"), uniqueName("group"))
@@ -58,6 +68,23 @@ struct MetricsEndpointTests {
             #expect(prometheusValue(text, #"streamscore_stage_seconds_total{stage="\#(stage.rawValue)"}"#) != nil, "stage \(stage)")
         }
         #expect(prometheusValue(text, #"streamscore_stage_seconds_total{stage="inference"}"#).map { $0 > 0 } == true)
+        #expect(prometheusValue(text, #"streamscore_stage_duration_seconds_count{stage="inference"}"#).map { $0 > 0 } == true)
+        #expect(prometheusValue(text, "streamscore_event_age_seconds_count") == 2_000, "one age per acknowledged output")
+        #expect(prometheusValue(text, "streamscore_batch_rows_count") == prometheusValue(text, "streamscore_batches_total"))
+        #expect(prometheusValue(text, "streamscore_batch_rows_sum") == prometheusValue(text, "streamscore_batch_rows_total"))
+        #expect(prometheusValue(text, "streamscore_consumer_assigned_partitions") == 2)
+        #expect(text.contains(#"streamscore_build_info{version=""#) && text.contains(#"librdkafka="2.0.2""#))
+        #expect(text.contains(#"streamscore_model_info{name="fraud-xgb""#))
+        #expect(prometheusValue(text, "process_resident_memory_bytes").map { $0 > 1_000_000 } == true)
+        // Caught up: no partition is behind, once librdkafka's statistics (every second
+        // here) have seen the last acknowledgement.
+        try #require(eventually(timeout: .seconds(15)) {
+            let body = (try? httpGet(port: port, path: "/metrics").body) ?? ""
+            return (0..<2).allSatisfy { prometheusValue(body, #"streamscore_consumer_lag{topic="\#(input)",partition="\#($0)"}"#) == 0 }
+                && prometheusValue(body, "streamscore_consumer_lag_assigned") == 0
+        }, "lag not 0 after catching up")
+        #expect(prometheusValue(text, #"streamscore_consumer_lag_seconds{topic="\#(input)",partition="0"}"#) == 0)
+        try checkExposition(text)
 
         // Redis gone: errors count, the breaker opens (after breaker_failures failed batches,
         // so events go on arriving until it has), scoring goes on, and batches skip Redis.

@@ -10,17 +10,22 @@ final class RDKafkaCallbacks: @unchecked Sendable {
     let onRebalance: (@Sendable (RebalanceEvent) -> Void)?
     let onError: @Sendable (KafkaError) -> Void
     let onLog: @Sendable (KafkaLogEntry) -> Void
+    /// librdkafka's statistics JSON, every `statistics.interval.ms`, on the thread that
+    /// polls (keep it short: copy, do not parse).
+    let onStatistics: (@Sendable (String) -> Void)?
 
     init(
         onDelivery: (@Sendable (DeliveryReport) -> Void)? = nil,
         onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil,
         onError: @escaping @Sendable (KafkaError) -> Void,
-        onLog: @escaping @Sendable (KafkaLogEntry) -> Void
+        onLog: @escaping @Sendable (KafkaLogEntry) -> Void,
+        onStatistics: (@Sendable (String) -> Void)? = nil
     ) {
         self.onDelivery = onDelivery
         self.onRebalance = onRebalance
         self.onError = onError
         self.onLog = onLog
+        self.onStatistics = onStatistics
     }
 }
 
@@ -51,6 +56,9 @@ final class RDKafkaHandle: @unchecked Sendable {
         }
         if callbacks.onRebalance != nil {
             rd_kafka_conf_set_rebalance_cb(conf.pointer, rdkafkaRebalanceCallback)
+        }
+        if callbacks.onStatistics != nil {
+            rd_kafka_conf_set_stats_cb(conf.pointer, rdkafkaStatisticsCallback)
         }
         var errstr = [CChar](repeating: 0, count: 512)
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
@@ -153,6 +161,15 @@ private func rdkafkaDeliveryCallback(
         offset: err == RD_KAFKA_RESP_ERR_NO_ERROR ? m.offset : -1,
         error: err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err)
     ))
+}
+
+private func rdkafkaStatisticsCallback(
+    _ rk: OpaquePointer?, _ json: UnsafeMutablePointer<CChar>?, _ length: Int, _ opaque: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let json, let context = callbacks(opaque), let onStatistics = context.onStatistics else { return 0 }
+    let text = UnsafeRawBufferPointer(start: json, count: length).withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
+    onStatistics(text)
+    return 0  // librdkafka frees the JSON
 }
 
 func rdkafkaRebalanceCallback(

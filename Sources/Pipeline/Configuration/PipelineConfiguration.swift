@@ -99,6 +99,11 @@ public struct PipelineConfiguration: Sendable {
     /// Most records taken from the input per second (nil: as fast as it goes).
     public var maxRate: Double?
 
+    /// Whether the consumer asks librdkafka for its statistics (every 5 s, unless
+    /// `kafka.consumer` sets `statistics.interval.ms`): the consumer lag in `/metrics`. Off
+    /// when the worker serves no metrics.
+    public var readsStatistics = true
+
     /// At-least-once (offsets committed after acknowledgement) or exactly-once (outputs
     /// and offsets in one transaction).
     public var delivery: DeliveryMode = .atLeastOnce
@@ -131,6 +136,11 @@ public struct PipelineConfiguration: Sendable {
             // librdkafka's prefetch queue is part of the worker's memory: bound it.
             "queued.max.messages.kbytes": "16384",
         ]
+        if readsStatistics {
+            // The consumer lag in /metrics (streamscore_consumer_lag) comes from these,
+            // parsed when scraped; 0 turns them, and the lag series, off.
+            p["statistics.interval.ms"] = "5000"
+        }
         p.merge(consumerProperties) { _, user in user }
         p.merge(Self.managedConsumerProperties(commitInterval)) { _, managed in managed }
         p["bootstrap.servers"] = bootstrapServers

@@ -234,6 +234,20 @@ final class OffsetTracker: Sendable {
         }
     }
 
+    /// The timestamp (ms since the epoch) of the oldest record registered and not yet
+    /// completed, for each of these partitions that has one (the lag in seconds).
+    func oldestPendingTimestamps(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        state.withLock { s in
+            var result: [TopicPartition: Int64] = [:]
+            for tp in partitions {
+                // Completed records leave the front as soon as they are done: the front is pending.
+                guard let slot = s.active[tp], let p = s.slots[slot], let first = p.timestamps.first else { continue }
+                result[tp] = first
+            }
+            return result
+        }
+    }
+
     /// Forgets partitions (after a revoke): their pending records will never complete here.
     ///
     /// - Returns: the committable offset each had reached.

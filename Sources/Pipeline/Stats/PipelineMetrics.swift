@@ -1,44 +1,23 @@
 import CoreMetrics
+import KafkaBridge
 import ScoreCache
 import Synchronization
 
-/// The pipeline's counters as swift-metrics metrics (the executable bootstraps Prometheus
-/// and serves them at `/metrics`).
+/// The pipeline's series as swift-metrics metrics (the executable bootstraps Prometheus,
+/// with the help texts and buckets of `MetricCatalog`, and serves them at `/metrics`).
 ///
-/// The hot path counts into `PipelineStats` atomics only; `publish()` adds what changed
-/// since its last call to the metrics, so a scrape calls it first and sees exact totals.
-/// The Redis round-trip time is the exception: `PipelineStats` records each one into the
-/// `streamscore_redis_round_trip_seconds` timer as it happens.
-///
-/// | metric | labels |
-/// |---|---|
-/// | `streamscore_events_consumed_total` | |
-/// | `streamscore_outputs_total` | (acknowledged scores) |
-/// | `streamscore_dead_letters_total` | `reason` |
-/// | `streamscore_dead_letters_dropped_total` | `reason` (the broker's error: the dead letter was refused for its content) |
-/// | `streamscore_dead_letters_truncated_total` | (sent without the whole original, which did not fit) |
-/// | `streamscore_partition_rewinds_total` | (a partition's position moved backwards: a new epoch) |
-/// | `streamscore_transactions_total` | `result=committed|aborted` (exactly-once) |
-/// | `streamscore_transactions_fenced_total` | (a newer instance took the transactional id) |
-/// | `streamscore_transaction_rewinds_total` | (input rewound to the committed offsets after an abort) |
-/// | `streamscore_transaction_duration_seconds` (summary/histogram) | (first record to commit) |
-/// | `streamscore_batches_total`, `streamscore_batch_rows_total` | |
-/// | `streamscore_flagged_total` | (scores at or above the threshold) |
-/// | `streamscore_consumer_pauses_total`, `streamscore_consumer_resumes_total` | |
-/// | `streamscore_rebalances_total` | `kind=assign|revoke` |
-/// | `streamscore_cache_requests_total` | `result=hit|miss|error|bypass` |
-/// | `streamscore_cache_local_hits_total` | (of the hits, those the in-process tier served) |
-/// | `streamscore_cache_batch_duplicates_total` | (rows sharing an earlier row's key in their batch) |
-/// | `streamscore_redis_round_trips_total` | `kind=read|write` |
-/// | `streamscore_cache_writes_total` | `result=ok|error|skipped` (keys the writer sent to Redis) |
-/// | `streamscore_cache_breaker_state`, `streamscore_cache_write_breaker_state` (gauges) | 0 closed, 1 open, 2 half-open |
-/// | `streamscore_stage_seconds_total` | `stage=poll|decode|queue_wait|…` |
+/// The hot path counts into `PipelineStats` atomics; `publish()` adds what changed since
+/// its last call to the metrics, and reads what is live (the consumer lag, the assignment,
+/// librdkafka's queue), so a scrape calls it first and sees exact totals. The histograms
+/// (event age, stage steps, batch rows, Redis round trips, transactions) are recorded as
+/// things happen. `MetricCatalog.entries` lists every series with its meaning.
 public final class PipelineMetrics: Sendable {
     private struct Published: Sendable {
         let counter: Counter
         let read: @Sendable (PipelineStats) -> Int
     }
 
+    private let pipeline: ScoringPipeline
     private let stats: PipelineStats
     private let counters: [Published]
     private let stages: [(Stage, FloatingPointCounter)]
@@ -49,11 +28,26 @@ public final class PipelineMetrics: Sendable {
         var stageSeconds: [Double]
         /// Counters with a `reason` label, by metric and reason: the last total, the counter.
         var byReason: [String: [String: (total: Int, counter: Counter)]] = [:]
+        /// The lag gauges of the partitions assigned at the last scrape.
+        var lagRecords: [TopicPartition: Gauge] = [:]
+        var lagSeconds: [TopicPartition: Gauge] = [:]
     }
+    private let lagAssigned = Gauge(label: "streamscore_consumer_lag_assigned")
+    private let assignedPartitions = Gauge(label: "streamscore_consumer_assigned_partitions")
+    private let producerQueue = Gauge(label: "streamscore_producer_queue_records")
+    private let modelInfo: Gauge
     private let last: Mutex<Last>
 
-    public init(stats: PipelineStats) {
+    public init(pipeline: ScoringPipeline) {
+        self.pipeline = pipeline
+        let stats = pipeline.stats
         self.stats = stats
+        let model = pipeline.model
+        modelInfo = Gauge(label: "streamscore_model_info", dimensions: [
+            ("name", model.name), ("version", model.version), ("kind", model.summary.kind),
+            ("hash", model.contentHash ?? ""),
+        ])
+        modelInfo.record(1)
         func counter(_ label: String, _ dimensions: [(String, String)] = [], _ read: @escaping @Sendable (PipelineStats) -> Int) -> Published {
             Published(counter: Counter(label: label, dimensions: dimensions), read: read)
         }
@@ -118,6 +112,38 @@ public final class PipelineMetrics: Sendable {
             }
             breaker.record(stats.cache.breakerState.load(ordering: .relaxed))
             writeBreaker.record(stats.cache.writeBreakerState.load(ordering: .relaxed))
+            publishLag(into: &last)
+            producerQueue.record(pipeline.producerOutstanding)
         }
+    }
+
+    /// Per assigned partition, the lag in records (once librdkafka's statistics know it)
+    /// and in seconds; partitions no longer assigned lose their series.
+    private func publishLag(into last: inout Last) {
+        let lag = pipeline.consumerLag()
+        for (tp, gauge) in last.lagRecords where lag[tp]?.records == nil {
+            gauge.destroy()
+            last.lagRecords[tp] = nil
+        }
+        for (tp, gauge) in last.lagSeconds where lag[tp] == nil {
+            gauge.destroy()
+            last.lagSeconds[tp] = nil
+        }
+        func gauge(_ label: String, _ tp: TopicPartition, in gauges: inout [TopicPartition: Gauge]) -> Gauge {
+            if let existing = gauges[tp] { return existing }
+            let made = Gauge(label: label, dimensions: [("topic", tp.topic), ("partition", String(tp.partition))])
+            gauges[tp] = made
+            return made
+        }
+        var total: Int64 = 0
+        for (tp, partition) in lag {
+            if let records = partition.records {
+                gauge("streamscore_consumer_lag", tp, in: &last.lagRecords).record(records)
+                total += records
+            }
+            gauge("streamscore_consumer_lag_seconds", tp, in: &last.lagSeconds).record(partition.seconds)
+        }
+        lagAssigned.record(total)
+        assignedPartitions.record(lag.count)
     }
 }

@@ -46,7 +46,17 @@ public final class PipelineStats: Sendable {
     /// (`streamscore_transaction_rewinds_total`).
     public let transactionRewinds = Atomic<Int>(0)
     /// From a transaction's first record to its commit (`streamscore_transaction_duration_seconds`).
-    let transactionDuration = CoreMetrics.Timer(label: "streamscore_transaction_duration_seconds")
+    let transactionDuration = CoreMetrics.Timer(label: MetricCatalog.transactionDuration)
+    /// Output time minus the input record's timestamp, per acknowledged output or dead
+    /// letter (`streamscore_event_age_seconds`).
+    private let eventAge = CoreMetrics.Timer(label: MetricCatalog.eventAge)
+    /// Scores sent, binary and regression models (`streamscore_score`): the distribution
+    /// whose drift says the input or the model changed.
+    private let scoreHistogram = Recorder(label: MetricCatalog.score)
+    /// Rows per model call (`streamscore_batch_rows`).
+    private let batchRowsHistogram = Recorder(label: MetricCatalog.batchRows)
+    /// Each timed step's duration, by stage (`streamscore_stage_duration_seconds{stage}`).
+    private let stageDurations = Stage.allCases.map { CoreMetrics.Timer(label: MetricCatalog.stageDuration, dimensions: [("stage", $0.rawValue)]) }
 
     /// The score cache's counters (`streamscore_cache_*`, `streamscore_redis_*`).
     public let cache = CacheStats()
@@ -92,8 +102,26 @@ public final class PipelineStats: Sendable {
         addTime(stage, nanos: Self.nowNanos() - start)
     }
 
+    /// Adds one timed step of a stage (a poll call, a chunk, a batch's step, a commit) to
+    /// its total and to its duration histogram. A step that took no time (a batch the
+    /// cache answered whole has no model call) is not an observation.
     func addTime(_ stage: Stage, nanos: Int64) {
+        guard nanos > 0 else { return }
         withNanos(of: stage) { _ = $0.add(Int(nanos), ordering: .relaxed) }
+        stageDurations[stage.index].recordNanoseconds(nanos)
+    }
+
+    /// One score sent (a single-output model's).
+    func recordScore(_ score: Float) {
+        scoreHistogram.record(Double(score))
+    }
+
+    /// Counts a model call's rows (`streamscore_batches_total`, `streamscore_batch_rows_total`
+    /// and the `streamscore_batch_rows` histogram).
+    func recordBatch(rows: Int) {
+        batches.add(1, ordering: .relaxed)
+        batchRows.add(rows, ordering: .relaxed)
+        batchRowsHistogram.record(rows)
     }
 
     /// Seconds spent in a stage so far, summed over the threads that run it.
@@ -142,6 +170,7 @@ public final class PipelineStats: Sendable {
     func recordLatency(milliseconds: Int64) {
         let micros = UInt64(max(0, milliseconds)) * 1000
         latency.withLock { $0.record(micros) }
+        eventAge.recordNanoseconds(Int64(micros) * 1000)
     }
 
     /// Forgets all latencies recorded so far (e.g. a warm-up period).
@@ -177,6 +206,21 @@ public enum Stage: String, CaseIterable, Sendable {
     /// Exactly-once: the batcher committing a transaction (the producer's flush of every
     /// record in it, the offsets, EndTxn), when it sends nothing.
     case commit
+
+    /// Position in `allCases`.
+    var index: Int {
+        switch self {
+        case .poll: 0
+        case .decode: 1
+        case .queueWait: 2
+        case .batchWait: 3
+        case .cache: 4
+        case .inference: 5
+        case .encode: 6
+        case .produce: 7
+        case .commit: 8
+        }
+    }
 }
 
 /// Latency percentiles in milliseconds.

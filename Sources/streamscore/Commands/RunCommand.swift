@@ -38,6 +38,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("idle-exit"), help: ArgumentHelp("Stop gracefully after this many seconds with no input and nothing in flight (for scripts and tests).", valueName: "seconds"))
     var idleExit: Double?
 
+    @Option(name: .customLong("max-rate"), help: ArgumentHelp("Most events read per second (default: as fast as it goes): throttles a worker that shares a cluster or a downstream, and lets a test watch the lag grow. Example: --max-rate 5000", valueName: "events/s"))
+    var maxRate: Double?
+
     @Option(help: ArgumentHelp("Redis for the score cache (overrides cache.redis_url; STREAMSCORE_REDIS_URL). Example: redis://:secret@cache:6379/0", valueName: "redis://[user:password@]host:port[/db]"))
     var redis: String?
 
@@ -61,8 +64,9 @@ struct RunCommand: AsyncParsableCommand {
             if let metrics { loader.set("metrics.listen", metrics, flag: "--metrics") }
             settings = try Settings(loader)
             logger = LogSetup.bootstrap(level: settings.logLevel)
-            MetricsSetup.bootstrap()
-            pipeline = try Self.pipeline(settings, idleExit: idleExit, logger: logger)
+            // Without an endpoint nothing is recorded: swift-metrics' no-op handlers.
+            if settings.metricsListen != nil { MetricsSetup.bootstrap() }
+            pipeline = try Self.pipeline(settings, idleExit: idleExit, maxRate: maxRate, logger: logger)
         } catch {
             Terminal.err("streamscore: \(error)")
             throw ExitCode(2)
@@ -83,11 +87,16 @@ struct RunCommand: AsyncParsableCommand {
     /// The pipeline `settings` describe: the model loaded and checked against the feature
     /// spec, the Kafka clients created (nothing connects yet).
     /// - Throws: `StartupError` naming the key at fault.
-    static func pipeline(_ settings: Settings, idleExit: Double?, logger: Logger) throws(StartupError) -> ScoringPipeline {
+    static func pipeline(_ settings: Settings, idleExit: Double?, maxRate: Double? = nil, logger: Logger) throws(StartupError) -> ScoringPipeline {
         var pipelineConfig = settings.pipeline
+        pipelineConfig.readsStatistics = settings.metricsListen != nil
         if let idleExit {
             guard idleExit > 0 else { throw StartupError(description: "configuration error: --idle-exit: must be positive") }
             pipelineConfig.idleExit = .milliseconds(Int(idleExit * 1000))
+        }
+        if let maxRate {
+            guard maxRate > 0, maxRate.isFinite else { throw StartupError(description: "configuration error: --max-rate: must be a positive number of events per second") }
+            pipelineConfig.maxRate = maxRate
         }
         return try pipeline(pipelineConfig, model: model(settings), logger: logger)
     }

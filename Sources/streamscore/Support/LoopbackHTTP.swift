@@ -21,7 +21,25 @@ func httpGet(port: Int, path: String) throws -> (status: Int, body: String) {
     guard let headerEnd = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else {
         throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "not an HTTP response: \(text.prefix(200))"])
     }
-    return (status, String(text[headerEnd.upperBound...]))
+    let headers = text[..<headerEnd.lowerBound].lowercased()
+    let body = String(text[headerEnd.upperBound...])
+    return (status, headers.contains("transfer-encoding: chunked") ? dechunk(body) : body)
+}
+
+/// The body of a `Transfer-Encoding: chunked` response: each chunk's size line (hex) and
+/// the CRLF after its data removed, up to the last (zero) chunk.
+private func dechunk(_ body: String) -> String {
+    var bytes = Substring(body).utf8[...]
+    var out: [UInt8] = []
+    while let lineEnd = bytes.firstRange(of: "\r\n".utf8) {
+        let sizeText = String(decoding: bytes[..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
+        guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size > 0 else { break }
+        let start = lineEnd.upperBound
+        guard let end = bytes.index(start, offsetBy: size, limitedBy: bytes.endIndex) else { break }
+        out += bytes[start..<end]
+        bytes = bytes[end...].dropFirst(2)
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// The value of one sample line (`name{labels} value`) in Prometheus text, or nil.

@@ -1,4 +1,6 @@
 import Hummingbird
+import KafkaBridge
+import RedisBridge
 import Logging
 import Metrics
 import Pipeline
@@ -11,14 +13,10 @@ import Synchronization
 enum MetricsSetup {
     static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        // Redis round trips on a loopback or LAN: tens of microseconds to the timeout.
-        factory.durationHistogramBuckets["streamscore_redis_round_trip_seconds"] = [
-            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
-            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-            .milliseconds(100), .milliseconds(250), .seconds(1),
-        ]
-        MetricsSystem.bootstrap(factory)
+        MetricsSystem.bootstrap(DescribedMetricsFactory(registry: registry))
+        Gauge(label: "streamscore_build_info", dimensions: [
+            ("version", StreamScore.version), ("librdkafka", KafkaLibrary.version), ("hiredis", RedisLibrary.version),
+        ]).record(1)
         return registry
     }()
 
@@ -36,11 +34,13 @@ enum MetricsEndpoint {
     }
 
     static func service(host: String, port: Int, pipeline: ScoringPipeline, logger: Logger) -> any Service {
-        let metrics = PipelineMetrics(stats: pipeline.stats)
         let registry = MetricsSetup.registry
+        let metrics = PipelineMetrics(pipeline: pipeline)
+        let process = ProcessMetrics()
         let router = Router()
         router.get("metrics") { _, _ -> Response in
             metrics.publish()
+            process.publish()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))

@@ -106,6 +106,7 @@ func writeWorkerConfig(
           consumer:
             session.timeout.ms: "6000"
             heartbeat.interval.ms: "500"
+            statistics.interval.ms: "1000"
         topics:
           input: \(input)
           output: \(output)

@@ -167,8 +167,7 @@ struct Batcher {
     mutating func flush() {
         guard !batch.items.isEmpty else { return }
         if batch.rowCount > 0 {
-            stats.batches.add(1, ordering: .relaxed)
-            stats.batchRows.add(batch.rowCount, ordering: .relaxed)
+            stats.recordBatch(rows: batch.rowCount)
         }
         let filled = batch
         batch = spare.popLast() ?? Batch()

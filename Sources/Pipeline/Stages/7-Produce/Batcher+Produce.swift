@@ -34,6 +34,7 @@ extension Batcher {
                 } else if outputs == 1 {
                     let score = rowScores[rowScores.startIndex]
                     if score >= configuration.decisionThreshold { stats.flagged.add(1, ordering: .relaxed) }
+                    stats.recordScore(score)
                     outgoing = output.make(
                         input: item.record, id: id, score: score, threshold: configuration.decisionThreshold,
                         cached: cached[r], topic: topics.output)

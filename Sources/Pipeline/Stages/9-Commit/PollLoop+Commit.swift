@@ -14,9 +14,10 @@ extension PollLoop {
     /// once every partition of the range is acknowledged.
     func storeCompleted() {
         let advanced = tracker.takeAdvanced()
-        // Exactly-once: the offsets were committed inside the transactions.
-        if transactions != nil { return }
         guard let range else {
+            // Exactly-once: the offsets were committed inside the transactions, and
+            // enable.auto.commit is off; storing them only keeps librdkafka's
+            // consumer_lag_stored (streamscore_consumer_lag) true.
             if !advanced.isEmpty { consumer.store(advanced) }
             return
         }

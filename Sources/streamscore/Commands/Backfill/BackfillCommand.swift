@@ -206,6 +206,7 @@ struct BackfillCommand: AsyncParsableCommand {
         configuration.instanceID = nil
         configuration.range = progress
         configuration.maxRate = maxRate
+        configuration.readsStatistics = false  // a backfill serves no /metrics: no consumer lag to read
         // A backfill reads the cache (scores of this very model, file and spec) but does not
         // fill Redis with history, unless --cache says otherwise.
         if cache == nil, configuration.cache != nil { configuration.cache?.mode = .readOnly }

@@ -40,6 +40,7 @@ struct E2EBench: ParsableCommand {
               streamscore bench e2e --batch 256/2,1024/5 --repeats 0,0.5,0.9 --cache off,redis
               streamscore bench e2e --models xgboost --cache off --delivery at_least_once,exactly_once/25,exactly_once,exactly_once/500 --rounds 3
               streamscore bench e2e --bootstrap 127.0.0.1:9092 --no-kcat --no-peer -X receive.message.max.bytes=200000000 --delivery at_least_once,exactly_once
+              streamscore bench e2e --models xgboost --cache off --metrics on,off --rounds 5 --rates none --no-kcat --no-peer
             """
     )
 
@@ -62,6 +63,11 @@ struct E2EBench: ParsableCommand {
         "Delivery modes, comma-separated: at_least_once, exactly_once (transactions every 100 ms), exactly_once/MS (every MS ms). Each exactly-once drain is compared with its at-least-once twin round by round.",
         valueName: "modes"))
     var delivery = "at_least_once"
+
+    @Option(help: ArgumentHelp(
+        "Whether each StreamScore configuration serves /metrics, comma-separated: on, off. With on,off each drain with metrics is compared with its twin without them round by round (what the histograms and librdkafka's statistics cost). Example: --metrics on,off",
+        valueName: "on,off"))
+    var metrics = "on"
 
     @OptionGroup var kafka: KafkaPropertyOptions
 
@@ -121,6 +127,7 @@ struct E2EBench: ParsableCommand {
         _ = try parsedRepeats()
         _ = try parsedBatches()
         _ = try parsedRates()
+        _ = try parsedMetrics()
         guard rounds >= 1 else { throw ValidationError("--rounds: at least 1") }
     }
 
@@ -134,7 +141,8 @@ struct E2EBench: ParsableCommand {
         if kcat && !kcatPresent { Terminal.err("bench: kcat not found (apt install kcat): no kcat ceiling") }
         let plan = E2EPlan(
             models: models, caches: try parsedCaches(), repeats: try parsedRepeats(), batches: try parsedBatches(),
-            rates: try parsedRates(), kcat: kcat && kcatPresent, peer: peer, rounds: rounds, deliveries: try parsedDeliveries())
+            rates: try parsedRates(), kcat: kcat && kcatPresent, peer: peer, rounds: rounds, deliveries: try parsedDeliveries(),
+            metrics: try parsedMetrics())
         let partitionCount = partitions ?? max(8, (events * 400 + 4 * 1_048_576 - 1) / (4 * 1_048_576))
         let logs = URL(fileURLWithPath: logDirectory ?? NSTemporaryDirectory() + "streamscore-bench-\(getpid())")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -164,7 +172,7 @@ struct E2EBench: ParsableCommand {
             servers = line
         }
         var redisURL = redis
-        if redisURL == nil, plan.drains.contains(where: { if case .streamscore(_, .redis, _, _) = $0.subject { true } else { false } }) {
+        if redisURL == nil, plan.drains.contains(where: { if case .streamscore(_, .redis, _, _, _) = $0.subject { true } else { false } }) {
             let port = try freeLoopbackPort()
             let server = try ChildProcess(
                 name: "redis", executable: try Self.program("redis-server"),
@@ -208,7 +216,7 @@ struct E2EBench: ParsableCommand {
         }
         func row(_ mode: String, _ subject: E2EPlan.Subject, _ repeatRatio: Double, _ m: E2ERunner.Measurement) -> E2EReport.Row {
             var r = E2EReport.Row(mode: mode, subject: subject, repeatRatio: repeatRatio, measurement: m)
-            if case .streamscore(let model, _, let batch, _) = subject {
+            if case .streamscore(let model, _, let batch, _, _) = subject {
                 r.passthrough = rate { if case .passthrough(let b) = $0 { b.maxRows == batch.maxRows && b.maxWaitMs == batch.maxWaitMs } else { false } }
                 r.kcat = rate { if case .kcat = $0 { true } else { false } }
                 r.peer = rate {
@@ -250,7 +258,8 @@ struct E2EBench: ParsableCommand {
 
     private static func describe(_ s: E2EPlan.Subject, repeats: Double) -> String {
         switch s {
-        case .streamscore(let m, let c, let b, let d): "streamscore \(m.name) cache=\(c.rawValue) delivery=\(d) repeats=\(Int(repeats * 100))% batch=\(b)"
+        case .streamscore(let m, let c, let b, let d, let served):
+            "streamscore \(m.name) cache=\(c.rawValue) delivery=\(d) repeats=\(Int(repeats * 100))% batch=\(b)" + (served ? "" : " metrics=off")
         case .passthrough(let b): "passthrough batch=\(b)"
         case .kcat: "kcat pipe"
         case .peer(let m, let b): "peer \(m.name) batch=\(b)"
@@ -308,6 +317,18 @@ struct E2EBench: ParsableCommand {
             }
         }
         guard !modes.isEmpty else { throw ValidationError("--delivery: at least one of at_least_once, exactly_once") }
+        return modes
+    }
+
+    func parsedMetrics() throws -> [Bool] {
+        let modes = try Self.list(metrics).map { item -> Bool in
+            switch item {
+            case "on": return true
+            case "off": return false
+            default: throw ValidationError("--metrics: on or off, comma-separated; got '\(item)'")
+            }
+        }
+        guard !modes.isEmpty else { throw ValidationError("--metrics: on, off or on,off") }
         return modes
     }
 

@@ -35,7 +35,9 @@ struct E2EPlan {
 
     /// Who drains the input.
     enum Subject: Sendable {
-        case streamscore(model: Model, cache: Cache, batch: Batch, delivery: Delivery = .atLeastOnce)
+        /// `metrics`: the worker serves `/metrics` (and so records its histograms and reads
+        /// librdkafka's statistics); off, it does neither (the cost of metrics, side by side).
+        case streamscore(model: Model, cache: Cache, batch: Batch, delivery: Delivery = .atLeastOnce, metrics: Bool = true)
         /// StreamScore with `pipeline.mode: passthrough`: the same bytes out, no decode, no model.
         case passthrough(batch: Batch)
         /// `kcat -C … | kcat -P …`: the client's and broker's own ceiling.
@@ -79,7 +81,7 @@ struct E2EPlan {
 
     init(
         models: [Model], caches: [Cache], repeats: [Double], batches: [Batch], rates: [Double], kcat: Bool, peer: Bool, rounds: Int = 1,
-        deliveries: [Delivery] = [.atLeastOnce]
+        deliveries: [Delivery] = [.atLeastOnce], metrics: [Bool] = [true]
     ) {
         self.rounds = rounds
         var outputCount = 0
@@ -100,9 +102,11 @@ struct E2EPlan {
                 for repeatRatio in repeats {
                     for cache in caches {
                         for delivery in deliveries {
-                            drains.append(Drain(
-                                subject: .streamscore(model: model, cache: cache, batch: batch, delivery: delivery), repeatRatio: repeatRatio,
-                                input: Self.input(repeatRatio), outputs: outputs()))
+                            for served in metrics {
+                                drains.append(Drain(
+                                    subject: .streamscore(model: model, cache: cache, batch: batch, delivery: delivery, metrics: served),
+                                    repeatRatio: repeatRatio, input: Self.input(repeatRatio), outputs: outputs()))
+                            }
                         }
                     }
                 }

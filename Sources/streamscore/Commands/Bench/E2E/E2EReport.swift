@@ -20,24 +20,24 @@ struct E2EReport {
 
     private static func model(_ s: E2EPlan.Subject) -> String {
         switch s {
-        case .streamscore(let m, _, _, _), .peer(let m, _): m.name
+        case .streamscore(let m, _, _, _, _), .peer(let m, _): m.name
         case .passthrough, .kcat: "-"
         }
     }
 
     private static func cache(_ s: E2EPlan.Subject) -> String {
-        if case .streamscore(_, let c, _, _) = s { return c.rawValue }
+        if case .streamscore(_, let c, _, _, _) = s { return c.rawValue }
         return "-"
     }
 
     private static func delivery(_ s: E2EPlan.Subject) -> String {
-        if case .streamscore(_, _, _, let d) = s { return d.description }
+        if case .streamscore(_, _, _, let d, _) = s { return d.description }
         return "-"
     }
 
     private static func batch(_ s: E2EPlan.Subject) -> E2EPlan.Batch? {
         switch s {
-        case .streamscore(_, _, let b, _), .peer(_, let b), .passthrough(let b): b
+        case .streamscore(_, _, let b, _, _), .peer(_, let b), .passthrough(let b): b
         case .kcat: nil
         }
     }
@@ -64,24 +64,33 @@ struct E2EReport {
     /// Every cached drain that has an uncached twin (same delivery) with as many rounds
     /// (two at least).
     var cachePairs: [Pair] {
-        pairs { cache, delivery in cache == .off ? nil : (.off, delivery) }
+        pairs { cache, delivery, metrics in cache == .off ? nil : (.off, delivery, metrics) }
     }
 
     /// Every exactly-once drain that has an at-least-once twin (same cache) with as many
     /// rounds (two at least).
     var deliveryPairs: [Pair] {
-        pairs { cache, delivery in delivery == .atLeastOnce ? nil : (cache, .atLeastOnce) }
+        pairs { cache, delivery, metrics in delivery == .atLeastOnce ? nil : (cache, .atLeastOnce, metrics) }
+    }
+
+    /// Every drain with metrics served that has a twin without them (same cache and
+    /// delivery) with as many rounds (two at least): what metrics cost the hot path.
+    var metricsPairs: [Pair] {
+        pairs { cache, delivery, metrics in metrics ? (cache, delivery, false) : nil }
     }
 
     /// Drains paired with the twin `twin` names (nil: not paired), same model, repeats and batch.
-    private func pairs(_ twin: (E2EPlan.Cache, E2EPlan.Delivery) -> (E2EPlan.Cache, E2EPlan.Delivery)?) -> [Pair] {
+    private func pairs(
+        _ twin: (E2EPlan.Cache, E2EPlan.Delivery, Bool) -> (E2EPlan.Cache, E2EPlan.Delivery, Bool)?
+    ) -> [Pair] {
         let drains = rows.filter { $0.mode == "drain" }
         return rows.indices.compactMap { i in
             let row = rows[i]
-            guard row.mode == "drain", case .streamscore(let model, let cache, let batch, let delivery) = row.subject,
-                  let (twinCache, twinDelivery) = twin(cache, delivery) else { return nil }
+            guard row.mode == "drain", case .streamscore(let model, let cache, let batch, let delivery, let metrics) = row.subject,
+                  let (twinCache, twinDelivery, twinMetrics) = twin(cache, delivery, metrics) else { return nil }
             let match = drains.first {
-                guard case .streamscore(let m, let c, let b, let d) = $0.subject, c == twinCache, d == twinDelivery else { return false }
+                guard case .streamscore(let m, let c, let b, let d, let served) = $0.subject, c == twinCache, d == twinDelivery,
+                      served == twinMetrics else { return false }
                 return m.name == model.name && b.maxRows == batch.maxRows && b.maxWaitMs == batch.maxWaitMs && $0.repeatRatio == row.repeatRatio
             }
             guard let base = match?.measurement.roundRates, base.count == row.measurement.roundRates.count, base.count > 1,
@@ -93,6 +102,7 @@ struct E2EReport {
     var json: String {
         let pairs = Dictionary(uniqueKeysWithValues: cachePairs.map { ($0.row, $0.ratios) })
         let deliveryPairs = Dictionary(uniqueKeysWithValues: self.deliveryPairs.map { ($0.row, $0.ratios) })
+        let metricsPairs = Dictionary(uniqueKeysWithValues: self.metricsPairs.map { ($0.row, $0.ratios) })
         let objects: [[String: Any]] = rows.indices.map { i in
             let row = rows[i]
             let m = row.measurement
@@ -123,6 +133,8 @@ struct E2EReport {
             if !m.roundRates.isEmpty { o["rounds_events_per_s"] = m.roundRates.map(Self.round) }
             if let ratios = pairs[i] { o["rounds_x_cache_off"] = ratios.map { ($0 * 1000).rounded() / 1000 } }
             if let ratios = deliveryPairs[i] { o["rounds_x_at_least_once"] = ratios.map { ($0 * 1000).rounded() / 1000 } }
+            if let ratios = metricsPairs[i] { o["rounds_x_metrics_off"] = ratios.map { ($0 * 1000).rounded() / 1000 } }
+            if case .streamscore(_, _, _, _, let served) = row.subject { o["metrics"] = served }
             return o
         }
         let data = try! JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
@@ -166,6 +178,7 @@ struct E2EReport {
         for (pairs, title) in [
             (cachePairs, "Score cache against no cache, round by round (events/s with the cache over events/s without, in the same round)"),
             (deliveryPairs, "Exactly-once against at-least-once, round by round (events/s exactly-once over events/s at-least-once, in the same round)"),
+            (metricsPairs, "Metrics served against no metrics, round by round (events/s with /metrics, histograms and librdkafka statistics over events/s without, in the same round)"),
         ] where !pairs.isEmpty {
             out += "\n\(title)\n"
             out += Self.line(["model", "cache", "delivery", "repeats", "batch", "median", "range", "faster in"])

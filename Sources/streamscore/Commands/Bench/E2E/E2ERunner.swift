@@ -185,9 +185,10 @@ struct E2ERunner {
 
     private func start(_ subject: E2EPlan.Subject, input: String, output: String, group: String) throws -> Started {
         switch subject {
-        case .streamscore(let model, let cache, let batch, let delivery):
+        case .streamscore(let model, let cache, let batch, let delivery, let metrics):
             return try startWorker(
-                mode: "score", model: model.path, cache: cache, delivery: delivery, batch: batch, input: input, output: output, group: group)
+                mode: "score", model: model.path, cache: cache, delivery: delivery, batch: batch, input: input, output: output, group: group,
+                metrics: metrics)
         case .passthrough(let batch):
             return try startWorker(
                 mode: "passthrough", model: nil, cache: .off, delivery: .atLeastOnce, batch: batch, input: input, output: output, group: group)
@@ -225,7 +226,7 @@ struct E2ERunner {
 
     private func startWorker(
         mode: String, model: String?, cache: E2EPlan.Cache, delivery: E2EPlan.Delivery, batch: E2EPlan.Batch,
-        input: String, output: String, group: String
+        input: String, output: String, group: String, metrics: Bool = true
     ) throws -> Started {
         let port = try freeLoopbackPort()
         let extra = yamlProperties
@@ -246,7 +247,7 @@ struct E2ERunner {
               max_rows: \(batch.maxRows)
               max_wait_ms: \(batch.maxWaitMs)
             metrics:
-              listen: 127.0.0.1:\(port)
+              listen: \(metrics ? "127.0.0.1:\(port)" : "\"\"")
             logging:
               level: warning
 
@@ -269,7 +270,7 @@ struct E2ERunner {
         let worker = try ChildProcess(
             name: "worker-\(output)", executable: binary,
             arguments: ["run", "--config", config.path, "--bootstrap", bootstrap], logDirectory: logs)
-        return Started(processes: [worker], metricsPort: port)
+        return Started(processes: [worker], metricsPort: metrics ? port : nil)
     }
 }
 
