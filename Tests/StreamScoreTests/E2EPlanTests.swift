@@ -130,4 +130,11 @@ struct E2EPlanTests {
         }
         #expect(subjects == ["alo/on", "alo/off", "eos/100ms/on", "eos/100ms/off"])
     }
+
+    @Test("Rounds alternate the drains' order, so no configuration always follows another")
+    func alternatingOrder() {
+        #expect(E2EBench.order(round: 0, count: 3) == [0, 1, 2])
+        #expect(E2EBench.order(round: 1, count: 3) == [2, 1, 0])
+        #expect(E2EBench.order(round: 2, count: 3) == [0, 1, 2])
+    }
 }

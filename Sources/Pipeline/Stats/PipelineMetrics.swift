@@ -9,8 +9,9 @@ import Synchronization
 /// The hot path counts into `PipelineStats` atomics; `publish()` adds what changed since
 /// its last call to the metrics, and reads what is live (the consumer lag, the assignment,
 /// librdkafka's queue), so a scrape calls it first and sees exact totals. The histograms
-/// (event age, stage steps, batch rows, Redis round trips, transactions) are recorded as
-/// things happen. `MetricCatalog.entries` lists every series with its meaning.
+/// of stage steps, batch rows, Redis round trips and transactions are recorded as
+/// things happen; the event age and the scores, fed once per event, are read by the scrape
+/// (`PipelineStats.histogramSnapshots`). `MetricCatalog.entries` lists every series.
 public final class PipelineMetrics: Sendable {
     private struct Published: Sendable {
         let counter: Counter

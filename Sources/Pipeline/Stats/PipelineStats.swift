@@ -47,12 +47,10 @@ public final class PipelineStats: Sendable {
     public let transactionRewinds = Atomic<Int>(0)
     /// From a transaction's first record to its commit (`streamscore_transaction_duration_seconds`).
     let transactionDuration = CoreMetrics.Timer(label: MetricCatalog.transactionDuration)
-    /// Output time minus the input record's timestamp, per acknowledged output or dead
-    /// letter (`streamscore_event_age_seconds`).
-    private let eventAge = CoreMetrics.Timer(label: MetricCatalog.eventAge)
     /// Scores sent, binary and regression models (`streamscore_score`): the distribution
-    /// whose drift says the input or the model changed.
-    private let scoreHistogram = Recorder(label: MetricCatalog.score)
+    /// whose drift says the input or the model changed. The batcher counts a batch's into
+    /// its own `ScoreCounts` and merges them here once per batch.
+    private let scores = Mutex(ScoreCounts())
     /// Rows per model call (`streamscore_batch_rows`).
     private let batchRowsHistogram = Recorder(label: MetricCatalog.batchRows)
     /// Each timed step's duration, by stage (`streamscore_stage_duration_seconds{stage}`).
@@ -111,9 +109,18 @@ public final class PipelineStats: Sendable {
         stageDurations[stage.index].recordNanoseconds(nanos)
     }
 
-    /// One score sent (a single-output model's).
-    func recordScore(_ score: Float) {
-        scoreHistogram.record(Double(score))
+    /// Adds a batch's scores (then empties `batch`).
+    func mergeScores(_ batch: inout ScoreCounts) {
+        guard !batch.isEmpty else { return }
+        scores.withLock { $0.merge(batch) }
+        batch.removeAll()
+    }
+
+    /// The per-record histograms, for a scrape: the event age (from the latency
+    /// histogram every acknowledgement records into anyway) and the scores.
+    public func histogramSnapshots() -> [HistogramSnapshot] {
+        let bounds = MetricCatalog.entries[MetricCatalog.eventAge]!.buckets!
+        return [latency.withLock { $0.lifetimeSnapshot(name: MetricCatalog.eventAge, bounds: bounds) }, scores.withLock { $0.snapshot }]
     }
 
     /// Counts a model call's rows (`streamscore_batches_total`, `streamscore_batch_rows_total`
@@ -170,12 +177,11 @@ public final class PipelineStats: Sendable {
     func recordLatency(milliseconds: Int64) {
         let micros = UInt64(max(0, milliseconds)) * 1000
         latency.withLock { $0.record(micros) }
-        eventAge.recordNanoseconds(Int64(micros) * 1000)
     }
 
     /// Forgets all latencies recorded so far (e.g. a warm-up period).
     public func resetLatency() {
-        latency.withLock { $0 = LatencyWindow() }
+        latency.withLock { $0.reset() }
     }
 
     /// Latency percentiles in milliseconds since the last call, and over the whole run.
@@ -231,15 +237,50 @@ public struct LatencySummary: Sendable {
     public var max: Double
 }
 
-/// Two HDR histograms of microseconds: the current interval and the whole run.
+/// HDR histograms of microseconds: the current interval, the run since the last reset
+/// (the demo resets it after its warm-up), and the process' lifetime
+/// (`streamscore_event_age_seconds`, never reset: a Prometheus counter does not go back).
 struct LatencyWindow {
     private var interval = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     private var total = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    private var lifetime = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    /// Exact sum and count of every latency recorded (µs), and how many were over the
+    /// histograms' range (an hour: recorded at the limit, counted in no finite bucket).
+    private var lifetimeSum: UInt64 = 0
+    private var lifetimeCount: UInt64 = 0
+    private var lifetimeOverflow: UInt64 = 0
 
     mutating func record(_ micros: UInt64) {
         let v = min(micros, 3_600_000_000)
         _ = interval.record(v)
         _ = total.record(v)
+        _ = lifetime.record(v)
+        lifetimeSum &+= micros
+        lifetimeCount += 1
+        if micros > v { lifetimeOverflow += 1 }
+    }
+
+    /// Bucket counts at `bounds` (seconds) over the lifetime. A bucket's count is exact to
+    /// the HDR histogram's three significant digits (latencies are whole milliseconds, and
+    /// every bound falls between two of them); the count and the sum are exact.
+    func lifetimeSnapshot(name: String, bounds: [Double]) -> HistogramSnapshot {
+        // One pass over the HDR counts: each bound adds the range since the previous one.
+        var counts: [UInt64] = []
+        var running: UInt64 = 0
+        var from: UInt64 = 0
+        for bound in bounds {
+            let micros = UInt64(bound * 1_000_000)
+            if lifetimeCount > 0, micros >= from { running += lifetime.count(within: from...micros) }
+            from = lifetime.highestEquivalentForValue(micros) + 1
+            counts.append(micros >= 3_600_000_000 ? running - lifetimeOverflow : running)
+        }
+        return HistogramSnapshot(name: name, bounds: bounds, cumulativeCounts: counts, count: lifetimeCount, sum: Double(lifetimeSum) / 1e6)
+    }
+
+    /// Forgets the run so far (not the lifetime).
+    mutating func reset() {
+        interval.reset()
+        total.reset()
     }
 
     mutating func take() -> (interval: LatencySummary, total: LatencySummary) {

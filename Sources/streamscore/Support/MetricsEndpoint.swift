@@ -41,9 +41,11 @@ enum MetricsEndpoint {
         router.get("metrics") { _, _ -> Response in
             metrics.publish()
             process.publish()
+            var body = registry.emitToBuffer()
+            for histogram in pipeline.stats.histogramSnapshots() { HistogramText.append(histogram, into: &body) }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get("health") { _, _ -> Response in
             let (status, text): (HTTPResponse.Status, String) =

@@ -55,6 +55,8 @@ struct Batcher {
     /// Whether each row's score came from the cache.
     var cached: [Bool]
     var output: ScoredRecord
+    /// The scores of the batch being sent (`streamscore_score`), merged into the stats after it.
+    var scoreCounts = ScoreCounts()
     var deadLetters: DeadLetter
     /// A dead letter the producer refused for its content at once (synchronously): the
     /// pipeline counts it and completes its offset, as for a refusal in a delivery report.

@@ -34,7 +34,7 @@ extension Batcher {
                 } else if outputs == 1 {
                     let score = rowScores[rowScores.startIndex]
                     if score >= configuration.decisionThreshold { stats.flagged.add(1, ordering: .relaxed) }
-                    stats.recordScore(score)
+                    scoreCounts.add(score)
                     outgoing = output.make(
                         input: item.record, id: id, score: score, threshold: configuration.decisionThreshold,
                         cached: cached[r], topic: topics.output)
@@ -84,5 +84,6 @@ extension Batcher {
         }
         stats.addTime(.encode, nanos: encodeNanos)
         stats.addTime(.produce, nanos: produceNanos)
+        stats.mergeScores(&scoreCounts)
     }
 }

@@ -25,6 +25,12 @@ struct E2EReport {
         }
     }
 
+    /// The subject column of the tables: StreamScore without metrics is told apart.
+    private static func title(_ s: E2EPlan.Subject) -> String {
+        if case .streamscore(_, _, _, _, false) = s { return "no-metrics" }
+        return s.label
+    }
+
     private static func cache(_ s: E2EPlan.Subject) -> String {
         if case .streamscore(_, let c, _, _, _) = s { return c.rawValue }
         return "-"
@@ -152,7 +158,7 @@ struct E2EReport {
             let m = row.measurement
             let range = m.roundRates.isEmpty ? "-" : "\(Self.format(m.roundRates.min()! / 1000, 0))-\(Self.format(m.roundRates.max()! / 1000, 0))k"
             out += Self.line([
-                row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio),
+                Self.title(row.subject), Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio),
                 Self.batch(row.subject)?.description ?? "-", Self.format(m.meter.eventsPerSecond, 0),
             ] + (roundCount > 1 ? [range] : []) + [
                 Self.ratio(m.meter.eventsPerSecond, row.passthrough), Self.ratio(m.meter.eventsPerSecond, row.kcat),
@@ -167,7 +173,7 @@ struct E2EReport {
             for row in rates {
                 let m = row.measurement
                 out += Self.line([
-                    row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio),
+                    Self.title(row.subject), Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio),
                     Self.batch(row.subject)?.description ?? "-", Self.format(m.targetRate ?? 0, 0), Self.format(m.producedRate ?? 0, 0),
                     Self.format(m.meter.latencyMilliseconds(percentile: 50), 1), Self.format(m.meter.latencyMilliseconds(percentile: 90), 1),
                     Self.format(m.meter.latencyMilliseconds(percentile: 99), 1), Self.format(m.meter.latencyMilliseconds(percentile: 99.9), 1),
@@ -199,7 +205,7 @@ struct E2EReport {
             out += Self.line(["subject", "model", "cache", "delivery", "repeats"] + stages)
             for row in staged {
                 out += Self.line(
-                    [row.subject.label, Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio)]
+                    [Self.title(row.subject), Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio)]
                         + stages.map { Self.format(row.measurement.stages[$0] ?? 0, 2) })
             }
         }

@@ -66,9 +66,16 @@ struct E2ERunner {
         var m = Measurement(expected: count)
         // Stage times count from the first output: not the group join before it.
         var baseline: Metrics?
+        // Scraped every second while it drains, as a Prometheus would (5 s is usual): the
+        // scrape's own work (librdkafka's statistics parsed, the series written) counts.
+        var lastScrape = ContinuousClock.now
         m.complete = meter.wait(for: count, stall: stall) { n in
             for process in started.processes { process.sample() }
             if baseline == nil && n > 0 { baseline = started.metricsPort.map(Self.scrape) }
+            if let port = started.metricsPort, lastScrape.duration(to: .now) >= .seconds(1) {
+                _ = try? httpGet(port: port, path: "/metrics")
+                lastScrape = .now
+            }
             Terminal.progress("\(label) \(Terminal.bar(n, of: count))  \(n)/\(count)")
         }
         Terminal.endProgress()
