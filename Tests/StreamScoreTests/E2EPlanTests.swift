@@ -137,4 +137,50 @@ struct E2EPlanTests {
         #expect(E2EBench.order(round: 1, count: 3) == [2, 1, 0])
         #expect(E2EBench.order(round: 2, count: 3) == [0, 1, 2])
     }
+
+    @Test("CPU per event by thread: kinds grouped from kernel names, µs per output, the rest as other")
+    func threadTable() {
+        #expect(ThreadKind.of("worker.3") == "workers" && ThreadKind.of("rdk:broker2") == "rdk:broker" && ThreadKind.of("NIO-ELT-0-#1") == "http")
+        #expect(ThreadKind.of("batcher") == "batcher")
+        var m = Self.measurement(1_000)
+        m.meter.records = 1_000_000
+        m.threadCPUSeconds = ["batcher": 6, "workers": 1.6, "rdk:broker": 3, "streamscore": 0.4]
+        var report = E2EReport(events: 1_000_000, partitions: 4, ratePartitions: 4)
+        report.rows = [E2EReport.Row(mode: "drain", subject: .passthrough(batch: .init(maxRows: 256, maxWaitMs: 2)), repeatRatio: 0, measurement: m)]
+        let table = report.threadTable
+        let lines = table.split(separator: "\n")
+        #expect(lines.count == 3)
+        let header = lines[1].split(separator: " ")
+        #expect(header.contains("batcher") && header.contains("workers") && header.contains("rdk:broker") && !header.contains("streamscore"))
+        let cells = lines[2].split(separator: " ")
+        #expect(cells.contains("6.00") && cells.contains("1.60") && cells.contains("3.00") && cells.contains("0.40") && cells.contains("11.00"),
+                "µs per event: \(lines[2])")
+        #expect(report.json.contains("thread_cpu_us_per_event"))
+    }
+
+    @Test("With kcat, each StreamScore rate run has the kcat pipe beside it at the same rate, and the report divides their p99")
+    func kcatBesideRateRuns() {
+        let xgb = E2EPlan.Model(name: "xgboost", path: "x.json", onnxPath: "x.onnx")
+        let batch = E2EPlan.Batch(maxRows: 256, maxWaitMs: 2)
+        let plan = E2EPlan(models: [xgb], caches: [.off], repeats: [0.9], batches: [batch], rates: [0.5], kcat: true, peer: false)
+        let kinds = plan.rateRuns.map { run -> String in
+            if case .kcat? = run.subject { return "kcat@\(run.drain)" }
+            return "\(plan.drains[run.drain].subject.label)@\(run.drain)"
+        }
+        let scored = plan.drains.firstIndex { if case .streamscore = $0.subject { true } else { false } }!
+        #expect(kinds == ["passthrough@0", "streamscore@\(scored)", "kcat@\(scored)"])
+        #expect(Set(plan.rateRuns.map(\.input)).count == 3, "each rate run has its own input")
+
+        func rate(_ subject: E2EPlan.Subject, p99: UInt64, target: Double) -> E2EReport.Row {
+            var m = Self.measurement(1_000)
+            m.targetRate = target
+            _ = m.meter.latency.record(p99 * 1000)
+            return E2EReport.Row(mode: "rate", subject: subject, repeatRatio: 0.9, measurement: m)
+        }
+        var report = E2EReport(events: 1_001, partitions: 4, ratePartitions: 4)
+        report.rows = [rate(.streamscore(model: xgb, cache: .off, batch: batch), p99: 60, target: 50_000), rate(.kcat, p99: 40, target: 50_000)]
+        #expect(report.kcatBeside(report.rows[0])?.subject.label == "kcat")
+        #expect(report.json.contains("\"p99_x_kcat\" : 1.5"))
+        #expect(report.table.contains("p99 x kcat"))
+    }
 }

@@ -47,6 +47,9 @@ struct ProduceCommand: AsyncParsableCommand {
     @Option(name: .customLong("malformed-ratio"), help: ArgumentHelp("Fraction of events broken on purpose (bad JSON, missing or non-numeric field).", valueName: "m"))
     var malformedRatio = 0.0
 
+    @Option(name: .customLong("linger-ms"), help: ArgumentHelp("How long the producer waits to fill a batch (librdkafka's linger.ms; default 5, librdkafka's own default, and Kafka's Java producer's since 4.0). Batches are what a broker stores and a consumer fetches: a backlog written 1 ms at a time is thousands of tiny batches, and librdkafka's mock cluster hands out one batch per partition per fetch. -X linger.ms=… overrides. Example: --linger-ms 20", valueName: "ms"))
+    var lingerMs = 5
+
     @OptionGroup var kafka: KafkaPropertyOptions
 
     @Option(name: .customLong("start-time"), help: ArgumentHelp("Timestamp of the first event (RFC 3339, any offset; or @epoch-ms), the others following --step-ms apart, instead of the time of sending. Example: --start-time 2026-11-28T00:00:00Z", valueName: "time"))
@@ -77,10 +80,11 @@ struct ProduceCommand: AsyncParsableCommand {
         guard (0...1).contains(repeatRatio) else { throw ValidationError("--repeat-ratio must be within 0...1") }
         guard (0...1).contains(malformedRatio) else { throw ValidationError("--malformed-ratio must be within 0...1") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        guard lingerMs >= 0 else { throw ValidationError("--linger-ms must not be negative") }
     }
 
     func run() async throws {
-        let producer = try LoadProducer(bootstrapServers: bootstrap, properties: kafka.properties)
+        let producer = try LoadProducer(bootstrapServers: bootstrap, properties: ["linger.ms": String(lingerMs)].merging(kafka.properties) { $1 })
         let generator = TransactionGenerator(seed: seed, keys: keys, repeatRatio: repeatRatio, malformedRatio: malformedRatio)
         let (topic, count, rate) = (self.topic, self.count, self.rate)
         let history = try start.map { (start: $0, step: stepMs ?? 1) }

@@ -59,11 +59,39 @@ final class ChildProcess {
     /// The latest CPU time and peak RSS read while it ran (a kcat consumer exits on its own
     /// at the end of the input, before the run is over).
     private var sampled = (cpu: 0.0, rss: 0.0)
+    /// Each thread's name and CPU seconds, by thread id, as last read (a thread that ended
+    /// keeps its last reading).
+    private var threads: [Int: (name: String, cpu: Double)] = [:]
 
-    /// Reads CPU time and peak RSS now, keeping them for after the process exits.
+    /// Reads CPU time, peak RSS and every thread's CPU time now, keeping them for after the
+    /// process exits.
     func sample() {
         guard process.isRunning else { return }
         sampled = (max(sampled.cpu, currentCPUSeconds), max(sampled.rss, currentPeakRSSMiB))
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for task in tasks {
+            guard let tid = Int(task), let (name, cpu) = Self.threadCPU("/proc/\(pid)/task/\(task)/stat") else { continue }
+            threads[tid] = (name, max(threads[tid]?.cpu ?? 0, cpu))
+        }
+    }
+
+    /// CPU seconds by thread kind (`ThreadKind.of`), summed over the threads of a kind:
+    /// now, or as last sampled once it has exited.
+    var cpuSecondsByThread: [String: Double] {
+        sample()
+        var result: [String: Double] = [:]
+        for (_, thread) in threads { result[ThreadKind.of(thread.name), default: 0] += thread.cpu }
+        return result
+    }
+
+    /// A thread's name (`comm`) and user plus system CPU seconds.
+    private static func threadCPU(_ path: String) -> (String, Double)? {
+        guard let stat = try? String(contentsOfFile: path, encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+        let name = String(stat[stat.index(after: open)..<close])
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (name, (user + system) / Double(sysconf(Int32(_SC_CLK_TCK))))
     }
 
     /// User plus system CPU seconds: now, or the last sample once it has exited.

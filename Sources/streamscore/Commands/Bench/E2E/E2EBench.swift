@@ -231,15 +231,17 @@ struct E2EBench: ParsableCommand {
         for (drain, m) in zip(plan.drains, drained) { report.rows.append(row("drain", drain.subject, drain.repeatRatio, m)) }
         for (i, run) in plan.rateRuns.enumerated() {
             let drain = plan.drains[run.drain]
+            let subject = run.subject ?? drain.subject
             let target = run.fraction * drained[run.drain].meter.eventsPerSecond
-            let label = "[\(i + 1)/\(plan.rateRuns.count)] rate \(Int(run.fraction * 100))% \(Self.describe(drain.subject, repeats: drain.repeatRatio))"
+            let beside = run.subject == nil ? "" : " at the rate of \(Self.describe(drain.subject, repeats: drain.repeatRatio))"
+            let label = "[\(i + 1)/\(plan.rateRuns.count)] rate \(Int(run.fraction * 100))% \(Self.describe(subject, repeats: drain.repeatRatio))\(beside)"
             guard target >= 1 else {
                 Terminal.err("\(label): skipped (no drain rate)")
                 continue
             }
-            let m = try runner.rate(run, subject: drain.subject, repeatRatio: drain.repeatRatio, rate: target, seconds: rateSeconds, label: label)
+            let m = try runner.rate(run, subject: subject, repeatRatio: drain.repeatRatio, rate: target, seconds: rateSeconds, label: label)
             Terminal.err("\(label): p50 \(m.meter.latencyMilliseconds(percentile: 50)) ms, p99 \(m.meter.latencyMilliseconds(percentile: 99)) ms")
-            report.rows.append(row("rate", drain.subject, drain.repeatRatio, m))
+            report.rows.append(row("rate", subject, drain.repeatRatio, m))
         }
         Terminal.out(json ? report.json : report.table)
         if let jsonFile { try report.json.write(toFile: jsonFile, atomically: true, encoding: .utf8) }

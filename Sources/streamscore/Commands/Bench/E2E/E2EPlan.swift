@@ -65,11 +65,14 @@ struct E2EPlan {
     }
 
     struct RateRun: Sendable {
-        /// Index into `drains` of the configuration this runs again at a fixed rate.
+        /// Index into `drains` of the configuration whose drain rate sets this run's rate.
         var drain: Int
         var fraction: Double
         var input: String
         var output: String
+        /// Who runs at that rate, when not the drain's own subject: the kcat pipe beside a
+        /// StreamScore configuration, at the same rate.
+        var subject: Subject? = nil
     }
 
     var drains: [Drain] = []
@@ -114,7 +117,7 @@ struct E2EPlan {
         }
         var rateTopics = 0
         // Rate runs for StreamScore, and for passthrough: the latency floor of the broker
-        // and client alone.
+        // and client alone; with kcat, the kcat pipe at each StreamScore rate too.
         for (i, drain) in drains.enumerated() {
             switch drain.subject {
             case .streamscore, .passthrough: break
@@ -123,6 +126,10 @@ struct E2EPlan {
             for fraction in rates {
                 rateTopics += 1
                 rateRuns.append(RateRun(drain: i, fraction: fraction, input: "bench.rate.\(rateTopics)", output: output()))
+                if kcat, case .streamscore = drain.subject {
+                    rateTopics += 1
+                    rateRuns.append(RateRun(drain: i, fraction: fraction, input: "bench.rate.\(rateTopics)", output: output(), subject: .kcat))
+                }
             }
         }
     }

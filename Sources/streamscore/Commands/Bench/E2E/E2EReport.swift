@@ -133,8 +133,14 @@ struct E2EReport {
                 o["batch_max_wait_ms"] = b.maxWaitMs
             }
             if let t = m.targetRate { o["target_events_per_s"] = Self.round(t) }
+            if let kcat = kcatBeside(row), kcat.measurement.meter.latencyMilliseconds(percentile: 99) > 0 {
+                o["p99_x_kcat"] = Self.round(m.meter.latencyMilliseconds(percentile: 99) / kcat.measurement.meter.latencyMilliseconds(percentile: 99))
+            }
             if let p = m.producedRate { o["produced_events_per_s"] = Self.round(p) }
             if !m.stages.isEmpty { o["stage_seconds"] = m.stages.mapValues(Self.round) }
+            if m.meter.records > 0, !m.threadCPUSeconds.isEmpty {
+                o["thread_cpu_us_per_event"] = m.threadCPUSeconds.mapValues { Self.round($0 / Double(m.meter.records) * 1e6) }
+            }
             if !m.cache.isEmpty { o["cache_counters"] = m.cache }
             if !m.roundRates.isEmpty { o["rounds_events_per_s"] = m.roundRates.map(Self.round) }
             if let ratios = pairs[i] { o["rounds_x_cache_off"] = ratios.map { ($0 * 1000).rounded() / 1000 } }
@@ -145,6 +151,12 @@ struct E2EReport {
         }
         let data = try! JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The kcat pipe's rate run at the same target rate as a StreamScore rate run.
+    func kcatBeside(_ row: Row) -> Row? {
+        guard row.mode == "rate", case .streamscore = row.subject, let target = row.measurement.targetRate else { return nil }
+        return rows.first { if case .kcat = $0.subject { $0.mode == "rate" && $0.measurement.targetRate == target } else { false } }
     }
 
     var table: String {
@@ -169,15 +181,17 @@ struct E2EReport {
         let rates = rows.filter { $0.mode == "rate" }
         if !rates.isEmpty {
             out += "\nRate: end-to-end latency (output arrival - input timestamp), ms; \(ratePartitions) partitions\n"
-            out += Self.line(["subject", "model", "cache", "delivery", "repeats", "batch", "target/s", "sent/s", "p50", "p90", "p99", "p99.9", "max", "outputs"])
+            out += Self.line(["subject", "model", "cache", "delivery", "repeats", "batch", "target/s", "sent/s", "p50", "p90", "p99", "p99.9", "max", "outputs", "p99 x kcat"])
             for row in rates {
                 let m = row.measurement
+                let besideKcat = kcatBeside(row).map { Self.ratio(m.meter.latencyMilliseconds(percentile: 99), $0.measurement.meter.latencyMilliseconds(percentile: 99)) }
                 out += Self.line([
                     Self.title(row.subject), Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio),
                     Self.batch(row.subject)?.description ?? "-", Self.format(m.targetRate ?? 0, 0), Self.format(m.producedRate ?? 0, 0),
                     Self.format(m.meter.latencyMilliseconds(percentile: 50), 1), Self.format(m.meter.latencyMilliseconds(percentile: 90), 1),
                     Self.format(m.meter.latencyMilliseconds(percentile: 99), 1), Self.format(m.meter.latencyMilliseconds(percentile: 99.9), 1),
                     Self.format(m.meter.maxLatencyMilliseconds, 1), m.complete ? "\(m.meter.records)" : "NO (\(m.meter.records)/\(m.expected))",
+                    besideKcat ?? "-",
                 ])
             }
         }
@@ -208,6 +222,28 @@ struct E2EReport {
                     [Self.title(row.subject), Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject), Self.percent(row.repeatRatio)]
                         + stages.map { Self.format(row.measurement.stages[$0] ?? 0, 2) })
             }
+        }
+        out += threadTable
+        return out
+    }
+
+    /// CPU per event by thread kind, for every run (µs: the kind's CPU seconds over the
+    /// outputs), the process's whole CPU time included (start-up, the group join, the idle
+    /// tail): where a microsecond of the worker's cost goes.
+    var threadTable: String {
+        let measured = rows.filter { !$0.measurement.threadCPUSeconds.isEmpty && $0.measurement.meter.records > 0 }
+        guard !measured.isEmpty else { return "" }
+        let shown = ThreadKind.preferredOrder.filter { kind in measured.contains { $0.measurement.threadCPUSeconds[kind] != nil } }
+        var out = "\nCPU per event by thread (µs; all the subject's processes, start to stop; other: every other thread)\n"
+        out += Self.line(["subject", "mode", "model", "cache", "delivery"] + shown + ["other", "total"])
+        for row in measured {
+            let m = row.measurement
+            let perEvent = 1e6 / Double(m.meter.records)
+            let other = m.threadCPUSeconds.filter { !shown.contains($0.key) }.values.reduce(0, +)
+            out += Self.line(
+                [Self.title(row.subject), row.mode, Self.model(row.subject), Self.cache(row.subject), Self.delivery(row.subject)]
+                    + shown.map { Self.format((m.threadCPUSeconds[$0] ?? 0) * perEvent, 2) }
+                    + [Self.format(other * perEvent, 2), Self.format(m.threadCPUSeconds.values.reduce(0, +) * perEvent, 2)])
         }
         return out
     }

@@ -13,6 +13,8 @@ struct E2ERunner {
         var meter = OutputMeter.Snapshot()
         var complete = false
         var cpuSeconds = 0.0
+        /// CPU seconds by thread kind (`ThreadKind`), summed over the subject's processes.
+        var threadCPUSeconds: [String: Double] = [:]
         var rssMiB = 0.0
         /// Seconds per stage, from the worker's `streamscore_stage_seconds_total`.
         var stages: [String: Double] = [:]
@@ -89,12 +91,16 @@ struct E2ERunner {
     func rate(_ run: E2EPlan.RateRun, subject: E2EPlan.Subject, repeatRatio: Double, rate: Double, seconds: Double, label: String) throws -> Measurement {
         let meter = try OutputMeter(bootstrap: bootstrap, topic: run.output, partitions: ratePartitions, properties: properties)
         defer { meter.stop() }
-        let started = try start(subject, input: run.input, output: run.output, group: "bench.\(run.output)")
+        let started = try start(subject, input: run.input, output: run.output, group: "bench.\(run.output)", following: true)
         try started.waitUntilAssigned(timeout: .seconds(60))
         let count = max(1, Int(rate * seconds))
+        // The kcat pipe holds its latest lines until more come (measured: one to three
+        // records): it gets 16 more records than are counted, and the meter counts the
+        // first `count` to arrive.
+        let extra: Int = if case .kcat = subject { 16 } else { 0 }
         let producer = try LoadProducer(bootstrapServers: bootstrap, properties: properties)
         let summary = try producer.produce(
-            topic: run.input, count: count, rate: rate, generator: Self.generator(seed: 7, repeatRatio: repeatRatio)
+            topic: run.input, count: count + extra, rate: rate, generator: Self.generator(seed: 7, repeatRatio: repeatRatio)
         ) { sent in
             Terminal.progress("\(label) producing \(Terminal.bar(sent, of: count))  \(meter.count)/\(sent) scored")
         }
@@ -143,14 +149,18 @@ struct E2ERunner {
 
     private func finish(_ started: Started, into m: inout Measurement, meter: OutputMeter, baseline: Metrics? = nil) {
         m.cpuSeconds = started.processes.map(\.cpuSeconds).reduce(0, +)
+        for process in started.processes {
+            m.threadCPUSeconds.merge(process.cpuSecondsByThread, uniquingKeysWith: +)
+        }
         m.rssMiB = started.processes.map(\.peakRSSMiB).reduce(0, +)
         if let port = started.metricsPort {
             let end = Self.scrape(port: port)
             let window = baseline.map { end - $0 } ?? end
             (m.stages, m.cache) = (window.stages, window.cache)
         }
-        for process in started.processes { process.stop() }
+        // Read before stopping: what a stopped kcat pipe lets go at the end is not counted.
         m.meter = meter.snapshot
+        for process in started.processes { process.stop() }
     }
 
     /// `metric{key="value"}` → value.
@@ -190,7 +200,9 @@ struct E2ERunner {
         }
     }
 
-    private func start(_ subject: E2EPlan.Subject, input: String, output: String, group: String) throws -> Started {
+    /// - Parameter following: the input is still being written (a rate run): the kcat pipe
+    ///   must not stop at its end.
+    private func start(_ subject: E2EPlan.Subject, input: String, output: String, group: String, following: Bool = false) throws -> Started {
         switch subject {
         case .streamscore(let model, let cache, let batch, let delivery, let metrics):
             return try startWorker(
@@ -203,8 +215,10 @@ struct E2ERunner {
             let pipe = Pipe()
             let consume = try ChildProcess(
                 name: "kcat-consume-\(output)", executable: try E2EBench.program("kcat"),
-                arguments: ["-C", "-b", bootstrap, "-t", input, "-o", "beginning", "-e", "-q", "-K", "\t", "-D", "\n", "-X", "log_level=3", "-X", "fetch.wait.max.ms=1"]
-                    + kcatProperties,
+                // Following a live input (a rate run): unbuffered (-u), or the pipe holds the
+                // latest records back until its buffer fills; draining: exit at the end (-e).
+                arguments: ["-C", "-b", bootstrap, "-t", input, "-o", "beginning"] + (following ? ["-u"] : ["-e"])
+                    + ["-q", "-K", "\t", "-D", "\n", "-X", "log_level=3", "-X", "fetch.wait.max.ms=1"] + kcatProperties,
                 stdout: pipe, logDirectory: logs)
             let produce = try ChildProcess(
                 name: "kcat-produce-\(output)", executable: try E2EBench.program("kcat"),

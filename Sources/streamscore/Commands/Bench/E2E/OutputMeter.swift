@@ -80,7 +80,9 @@ final class OutputMeter: Sendable {
                         } else {
                             s.snapshot.withoutSource += 1
                         }
-                        if let ms = record.header(Header.sourceTimestamp).flatMap({ Int64($0.text) }) {
+                        // StreamScore's outputs carry the input's timestamp in a header; the
+                        // kcat pipe copies the event itself, whose JSON has it.
+                        if let ms = record.header(Header.sourceTimestamp).flatMap({ Int64($0.text) }) ?? Self.eventTimestamp(record.value) {
                             _ = s.snapshot.latency.record(UInt64(max(0, min(now - ms * 1000, 3_600_000_000))))
                         }
                     }
@@ -88,6 +90,21 @@ final class OutputMeter: Sendable {
             }
             consumer.close()
         }
+    }
+
+    /// The `"timestamp":<ms>` field of a generated event's JSON (`TransactionGenerator`),
+    /// or nil.
+    static func eventTimestamp(_ value: [UInt8]?) -> Int64? {
+        guard let value else { return nil }
+        let key = Array(#""timestamp":"#.utf8)
+        guard let start = value.firstRange(of: key)?.upperBound else { return nil }
+        var ms: Int64 = 0, digits = 0
+        for byte in value[start...] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else { break }
+            ms = ms * 10 + Int64(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        return digits > 0 ? ms : nil
     }
 
     var snapshot: Snapshot { state.withLock { $0.snapshot } }
