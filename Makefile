@@ -37,7 +37,7 @@ demo: release
 # test run) and built for this CPU as `make release` is (FMA, AVX2 gathers), so both are
 # checked against the libraries' predictions, bit-identical batches, the fuzz corpus and
 # zero allocations per call.
-ENGINE_SUITES := ModelFixtureTests|InferenceTests|VectorMathTests|AllocationTests|FeatureSpecTests|EventDecoderTests|DemoFeatureTests|FuzzCorpusTests
+ENGINE_SUITES := ModelFixtureTests|InferenceTests|SubnormalTests|VectorMathTests|AllocationTests|FeatureSpecTests|EventDecoderTests|DemoFeatureTests|FuzzCorpusTests
 
 # The Python peer of `bench e2e` (confluent-kafka, ONNX Runtime), which the smoke test runs.
 PEER_VENV := .venv-peer/bin/python

@@ -1,6 +1,13 @@
 #ifndef STREAMSCORE_CSIMD_H
 #define STREAMSCORE_CSIMD_H
 
+// The calling thread's floating-point mode for scoring: subnormal inputs read as zero and
+// subnormal results become zero (x86: MXCSR's DAZ and FTZ; AArch64: FPCR.FZ), because x86
+// takes a microcode assist of ~100 cycles on every subnormal operand or result. Returns
+// the previous mode, for `streamscore_flush_denormals_end`, which restores it.
+unsigned long streamscore_flush_denormals_begin(void);
+void streamscore_flush_denormals_end(unsigned long saved);
+
 // x86 AVX2 gathers for Inference's tree walk (TreeEnsemble+Vector.swift). Clang defines the gather intrinsics as
 // function-like macros, which Swift cannot import; these inline wrappers can be. They
 // exist only when the including Swift code is compiled for a CPU with AVX2 (the Makefile's

@@ -26,11 +26,13 @@ public struct DenseLayer: Sendable {
         self.paddedOutputs = (rows.count + 7) / 8 * 8
         self.activation = activation
         var w = [Float](repeating: 0, count: inputs * paddedOutputs)
+        // Subnormal weights and biases are zero here (`SubnormalFlush`), as the scoring
+        // modes would read them.
         for (o, row) in rows.enumerated() {
-            for (k, value) in row.enumerated() { w[k * paddedOutputs + o] = value }
+            for (k, value) in row.enumerated() { w[k * paddedOutputs + o] = SubnormalFlush.flushed(value) }
         }
         self.weights = w
-        self.bias = bias + [Float](repeating: 0, count: paddedOutputs - rows.count)
+        self.bias = bias.map(SubnormalFlush.flushed) + [Float](repeating: 0, count: paddedOutputs - rows.count)
     }
 
     /// Computes `rows` rows: input rows are `inputStride` floats apart, output rows

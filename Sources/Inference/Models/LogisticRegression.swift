@@ -19,14 +19,20 @@ public struct LogisticRegression: Model {
         self.name = name
         self.version = version
         self.inputNames = inputNames
-        self.weights = weights
-        self.bias = bias
+        // Subnormal weights are zero here, as the scoring modes would read them (`SubnormalFlush`).
+        self.weights = weights.map(SubnormalFlush.flushed)
+        self.bias = SubnormalFlush.flushed(bias)
     }
 
     public func score(rows: UnsafeBufferPointer<Float>, rowCount: Int, into scores: UnsafeMutableBufferPointer<Float>) {
         let n = weights.count
         precondition(rows.count >= rowCount * n && scores.count >= rowCount, "batch shape")
         guard rowCount > 0 else { return }
+        SubnormalFlush.withFlushModes { scoreRows(rows: rows, rowCount: rowCount, into: scores) }
+    }
+
+    private func scoreRows(rows: UnsafeBufferPointer<Float>, rowCount: Int, into scores: UnsafeMutableBufferPointer<Float>) {
+        let n = weights.count
         weights.withUnsafeBufferPointer { w in
             let wp = w.baseAddress!
             let xp = rows.baseAddress!

@@ -41,6 +41,11 @@ public struct MultilayerPerceptron: Model {
         let width = inputCount, outputs = outputCount
         precondition(rows.count >= rowCount * width && scores.count >= rowCount * outputs, "batch shape")
         guard rowCount > 0 else { return }
+        SubnormalFlush.withFlushModes { scoreTiles(rows: rows, rowCount: rowCount, into: scores) }
+    }
+
+    private func scoreTiles(rows: UnsafeBufferPointer<Float>, rowCount: Int, into scores: UnsafeMutableBufferPointer<Float>) {
+        let width = inputCount, outputs = outputCount
         let tile = Self.tileRows
         let a = ThreadScratch.floats(2 * tile * widest), b = a + tile * widest
         var start = 0
