@@ -30,7 +30,7 @@ struct DeployTopologyTests {
 
         let port = try RedisServer.freePort()
         let prometheus = try PrometheusServer(scraping: "127.0.0.1:\(port)", rules: [Self.alerts])
-        let config = try writeWorkerConfig(input: input, output: output, deadLetter: dlq, group: group)
+        let config = try writeWorkerConfig(input: input, output: output, deadLetter: dlq, group: group, statisticsMs: 1000)
         // Throttled below the producer's rate, so the lag also grows while it runs.
         let worker = try WorkerProcess(["run", "--config", config, "--bootstrap", broker.bootstrap, "--redis", redis.url,
                                         "--metrics", "127.0.0.1:\(port)", "--max-rate", "2500"])

@@ -29,7 +29,7 @@ struct MetricsEndpointTests {
         let port = try RedisServer.freePort()
         let config = try writeWorkerConfig(
             input: input, output: output, deadLetter: dlq, group: group,
-            extra: "cache:\n  timeout_ms: 50\n  breaker_open_ms: 60000\n  local_capacity: 0")
+            extra: "cache:\n  timeout_ms: 50\n  breaker_open_ms: 60000\n  local_capacity: 0", statisticsMs: 1000)
         let worker = try WorkerProcess(["run", "--config", config, "--bootstrap", broker.bootstrap, "--redis", redis.url, "--metrics", "127.0.0.1:\(port)"])
         defer { worker.terminate() }
         try #require(eventually { (try? reader.count(output, partitions: 2)) ?? 0 >= 1_000 }, "no outputs: \(worker.stderr)")

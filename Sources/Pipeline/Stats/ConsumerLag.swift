@@ -44,11 +44,14 @@ extension ScoringPipeline {
         let assigned = consumer.assignment()
         let statistics = latestStatistics.current
         let oldest = tracker.oldestPendingTimestamps(assigned)
+        // Exactly-once stores no offsets, and librdkafka's committed offset is the one it
+        // read at assignment (transactions commit past it): no honest figure in records.
+        let exactlyOnce = configuration.delivery.isExactlyOnce
         let nowMs = now.timeIntervalSince1970 * 1000
         var result: [TopicPartition: PartitionLag] = [:]
         for tp in assigned {
             result[tp] = PartitionLag(
-                records: statistics?.partitions[tp]?.lag,
+                records: exactlyOnce ? nil : statistics?.partitions[tp]?.lag,
                 seconds: oldest[tp].map { max(0, nowMs - Double($0)) / 1000 } ?? 0)
         }
         return result

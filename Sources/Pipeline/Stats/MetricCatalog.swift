@@ -52,7 +52,7 @@ public enum MetricCatalog {
             buckets: stepBuckets),
         eventAge: .init(help: "Age of an event at output: acknowledgement (exactly-once: commit) time minus the input record's timestamp.", buckets: ageBuckets),
         // Consumer
-        "streamscore_consumer_lag": .init(help: "Records behind per assigned partition: the partition's end (last stable offset under read_committed) minus the acknowledged watermark, from librdkafka's statistics (every statistics.interval.ms)."),
+        "streamscore_consumer_lag": .init(help: "Records behind per assigned partition: the partition's end (last stable offset under read_committed) minus the acknowledged watermark, from librdkafka's statistics (every statistics.interval.ms); not in exactly-once mode."),
         "streamscore_consumer_lag_assigned": .init(help: "streamscore_consumer_lag summed over the partitions assigned to this worker."),
         "streamscore_consumer_lag_seconds": .init(help: "Age of the oldest record fetched and not yet completed, per assigned partition (0 when none is pending): grows while the worker falls behind."),
         "streamscore_consumer_assigned_partitions": .init(help: "Partitions assigned to this worker."),

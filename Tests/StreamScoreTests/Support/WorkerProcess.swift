@@ -97,7 +97,7 @@ final class BrokerProcess {
 
 /// Writes a worker configuration file for a test and returns its path.
 func writeWorkerConfig(
-    input: String, output: String, deadLetter: String, group: String, extra: String = ""
+    input: String, output: String, deadLetter: String, group: String, extra: String = "", statisticsMs: Int? = nil
 ) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("config") + ".yaml").path
     let yaml = """
@@ -105,8 +105,7 @@ func writeWorkerConfig(
           group_id: \(group)
           consumer:
             session.timeout.ms: "6000"
-            heartbeat.interval.ms: "500"
-            statistics.interval.ms: "1000"
+            heartbeat.interval.ms: "500"\(statisticsMs.map { "\n    statistics.interval.ms: \"\($0)\"" } ?? "")
         topics:
           input: \(input)
           output: \(output)
