@@ -136,9 +136,10 @@ public struct PipelineConfiguration: Sendable {
             // librdkafka's prefetch queue is part of the worker's memory: bound it.
             "queued.max.messages.kbytes": "16384",
         ]
-        if readsStatistics {
+        if readsStatistics && !delivery.isExactlyOnce {
             // The consumer lag in /metrics (streamscore_consumer_lag) comes from these,
-            // parsed when scraped; 0 turns them, and the lag series, off.
+            // parsed when scraped; 0 turns them, and the lag series, off. Exactly-once
+            // exports no lag in records, so it asks for none.
             p["statistics.interval.ms"] = "5000"
         }
         p.merge(consumerProperties) { _, user in user }
