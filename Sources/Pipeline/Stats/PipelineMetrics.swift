@@ -32,8 +32,10 @@ public final class PipelineMetrics: Sendable {
         /// The lag gauges of the partitions assigned at the last scrape.
         var lagRecords: [TopicPartition: Gauge] = [:]
         var lagSeconds: [TopicPartition: Gauge] = [:]
+        /// The summed lag, while any partition's is known (absent, not 0, before the first
+        /// statistics and in exactly-once mode).
+        var lagAssigned: Gauge?
     }
-    private let lagAssigned = Gauge(label: "streamscore_consumer_lag_assigned")
     private let assignedPartitions = Gauge(label: "streamscore_consumer_assigned_partitions")
     private let producerQueue = Gauge(label: "streamscore_producer_queue_records")
     private let modelInfo: Gauge
@@ -136,15 +138,21 @@ public final class PipelineMetrics: Sendable {
             gauges[tp] = made
             return made
         }
-        var total: Int64 = 0
+        var total: Int64?
         for (tp, partition) in lag {
             if let records = partition.records {
                 gauge("streamscore_consumer_lag", tp, in: &last.lagRecords).record(records)
-                total += records
+                total = (total ?? 0) + records
             }
             gauge("streamscore_consumer_lag_seconds", tp, in: &last.lagSeconds).record(partition.seconds)
         }
-        lagAssigned.record(total)
+        if let total {
+            if last.lagAssigned == nil { last.lagAssigned = Gauge(label: "streamscore_consumer_lag_assigned") }
+            last.lagAssigned!.record(total)
+        } else if let gauge = last.lagAssigned {
+            gauge.destroy()
+            last.lagAssigned = nil
+        }
         assignedPartitions.record(lag.count)
     }
 }
