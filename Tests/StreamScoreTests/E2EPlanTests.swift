@@ -156,6 +156,9 @@ struct E2EPlanTests {
         #expect(cells.contains("6.00") && cells.contains("1.60") && cells.contains("3.00") && cells.contains("0.40") && cells.contains("11.00"),
                 "µs per event: \(lines[2])")
         #expect(report.json.contains("thread_cpu_us_per_event"))
+        report.backlogLingerMs = 5
+        #expect(report.table.hasPrefix("Drain: 1000000 preloaded events, 4 partitions, written with linger.ms 5"))
+        #expect(report.json.contains("\"backlog_linger_ms\" : 5"))
     }
 
     @Test("With kcat, each StreamScore rate run has the kcat pipe beside it at the same rate, and the report divides their p99")

@@ -80,6 +80,11 @@ struct E2EBench: ParsableCommand {
     @Option(help: ArgumentHelp("Rate runs as fractions of each configuration's drain rate, comma-separated; 'none' for none.", valueName: "f,f"))
     var rates = "0.25,0.5,0.75"
 
+    @Option(name: .customLong("backlog-linger-ms"), help: ArgumentHelp(
+        "The preloading producer's linger.ms: how the backlog is batched, which decides how fast a consumer can fetch it (librdkafka's mock cluster hands out one producer batch per partition per fetch). 20 (default) writes batches of up to 10,000 as a bulk loader would; 5 writes them as `streamscore produce` does by default; 1 as a producer sending a few records at a time. Example: --backlog-linger-ms 5",
+        valueName: "ms"))
+    var backlogLingerMs = 20
+
     @Option(name: .customLong("rate-seconds"), help: "How long each rate run produces.")
     var rateSeconds = 10.0
 
@@ -118,6 +123,7 @@ struct E2EBench: ParsableCommand {
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard partitions.map({ $0 > 0 }) ?? true else { throw ValidationError("--partitions must be positive") }
+        guard backlogLingerMs >= 0 else { throw ValidationError("--backlog-linger-ms must not be negative") }
         guard rateSeconds > 0, stallSeconds > 0, workers > 0, ratePartitions > 0 else {
             throw ValidationError("--rate-seconds, --rate-partitions, --stall-seconds and --workers must be positive")
         }
@@ -194,9 +200,10 @@ struct E2EBench: ParsableCommand {
             bootstrap: servers, partitions: partitionCount, ratePartitions: ratePartitions, binary: binary, root: root, logs: logs, redisURL: redisURL,
             workers: workers, stall: .seconds(stallSeconds), properties: kafka.properties)
         for (i, input) in plan.preloadedInputs.enumerated() {
-            try runner.preload(topic: input.topic, count: events, repeatRatio: input.repeatRatio, seed: UInt64(11 + i))
+            try runner.preload(topic: input.topic, count: events, repeatRatio: input.repeatRatio, seed: UInt64(11 + i), lingerMs: backlogLingerMs)
         }
         var report = E2EReport(events: events, partitions: partitionCount, ratePartitions: ratePartitions)
+        report.backlogLingerMs = backlogLingerMs
         // Round-robin: every configuration once per round, so drift on a shared machine
         // falls on all of them alike; each keeps its median round. Every other round runs
         // them in reverse order: a configuration that follows another (measured: ±5% on

@@ -17,6 +17,8 @@ struct E2EReport {
     var events: Int
     var partitions: Int
     var ratePartitions: Int
+    /// The preloading producer's linger.ms (how the backlog was batched), nil when unknown.
+    var backlogLingerMs: Int?
 
     private static func model(_ s: E2EPlan.Subject) -> String {
         switch s {
@@ -132,6 +134,7 @@ struct E2EReport {
                 o["batch_max_rows"] = b.maxRows
                 o["batch_max_wait_ms"] = b.maxWaitMs
             }
+            if row.mode == "drain", let linger = backlogLingerMs { o["backlog_linger_ms"] = linger }
             if let t = m.targetRate { o["target_events_per_s"] = Self.round(t) }
             if let kcat = kcatBeside(row), kcat.measurement.meter.latencyMilliseconds(percentile: 99) > 0 {
                 o["p99_x_kcat"] = Self.round(m.meter.latencyMilliseconds(percentile: 99) / kcat.measurement.meter.latencyMilliseconds(percentile: 99))
@@ -162,6 +165,7 @@ struct E2EReport {
     var table: String {
         let roundCount = rows.map(\.measurement.roundRates.count).max() ?? 0
         var out = "Drain: \(events) preloaded events, \(partitions) partitions"
+            + (backlogLingerMs.map { ", written with linger.ms \($0) and batches of up to 10,000" } ?? "")
         out += roundCount > 1 ? "; the median of \(roundCount) rounds, and their range\n" : "\n"
         out += Self.line(
             ["subject", "model", "cache", "delivery", "repeats", "batch", "events/s"] + (roundCount > 1 ? ["range"] : [])

@@ -39,10 +39,11 @@ struct E2ERunner {
     /// librdkafka properties for every client the bench starts (`-X`).
     var properties: [String: String] = [:]
 
-    /// Produces `count` generated transactions into `topic` as fast as the client goes.
-    func preload(topic: String, count: Int, repeatRatio: Double, seed: UInt64) throws {
+    /// Produces `count` generated transactions into `topic` as fast as the client goes,
+    /// batched by `lingerMs` (`--backlog-linger-ms`).
+    func preload(topic: String, count: Int, repeatRatio: Double, seed: UInt64, lingerMs: Int = 20) throws {
         let producer = try LoadProducer(
-            bootstrapServers: bootstrap, properties: ["linger.ms": "20", "batch.num.messages": "10000"].merging(properties) { $1 })
+            bootstrapServers: bootstrap, properties: ["linger.ms": String(lingerMs), "batch.num.messages": "10000"].merging(properties) { $1 })
         defer { producer.close() }
         let summary = try producer.produce(
             topic: topic, count: count, rate: nil, generator: Self.generator(seed: seed, repeatRatio: repeatRatio)
