@@ -13,6 +13,13 @@ struct E2EPlanTests {
         return m
     }
 
+    /// A drain row of `subject` whose rounds ran at `rounds` events/s (its median round kept).
+    static func drainRow(_ subject: E2EPlan.Subject, repeats: Double = 0.9, _ rounds: [Double]) -> E2EReport.Row {
+        var m = E2EBench.median(rounds.map { measurement($0) })
+        m.roundRates = rounds
+        return E2EReport.Row(mode: "drain", subject: subject, repeatRatio: repeats, measurement: m)
+    }
+
     @Test("Each round of a drain writes to its own output topic, and the broker is told of every one")
     func roundsHaveTheirOwnOutputs() {
         let model = E2EPlan.Model(name: "mlp", path: "m.json", onnxPath: "m.onnx")
@@ -46,9 +53,7 @@ struct E2EPlanTests {
         let trees = E2EPlan.Model(name: "xgboost", path: "x.json", onnxPath: "x.onnx")
         let batch = E2EPlan.Batch(maxRows: 256, maxWaitMs: 2)
         func drain(_ model: E2EPlan.Model, _ cache: E2EPlan.Cache, _ repeats: Double, _ rounds: [Double]) -> E2EReport.Row {
-            var m = E2EBench.median(rounds.map { Self.measurement($0) })
-            m.roundRates = rounds
-            return E2EReport.Row(mode: "drain", subject: .streamscore(model: model, cache: cache, batch: batch), repeatRatio: repeats, measurement: m)
+            Self.drainRow(.streamscore(model: model, cache: cache, batch: batch), repeats: repeats, rounds)
         }
         var report = E2EReport(events: 1_001, partitions: 4, ratePartitions: 4)
         report.rows = [
@@ -73,10 +78,7 @@ struct E2EPlanTests {
         let mlp = E2EPlan.Model(name: "mlp", path: "m.json", onnxPath: "m.onnx")
         let batch = E2EPlan.Batch(maxRows: 256, maxWaitMs: 2)
         func drain(_ cache: E2EPlan.Cache, _ delivery: E2EPlan.Delivery, _ rounds: [Double]) -> E2EReport.Row {
-            var m = E2EBench.median(rounds.map { Self.measurement($0) })
-            m.roundRates = rounds
-            return E2EReport.Row(
-                mode: "drain", subject: .streamscore(model: mlp, cache: cache, batch: batch, delivery: delivery), repeatRatio: 0.9, measurement: m)
+            Self.drainRow(.streamscore(model: mlp, cache: cache, batch: batch, delivery: delivery), rounds)
         }
         var report = E2EReport(events: 1_001, partitions: 4, ratePartitions: 4)
         report.rows = [
@@ -107,10 +109,7 @@ struct E2EPlanTests {
         let xgb = E2EPlan.Model(name: "xgboost", path: "x.json", onnxPath: "x.onnx")
         let batch = E2EPlan.Batch(maxRows: 256, maxWaitMs: 2)
         func drain(_ metrics: Bool, _ rounds: [Double]) -> E2EReport.Row {
-            var m = E2EBench.median(rounds.map { Self.measurement($0) })
-            m.roundRates = rounds
-            return E2EReport.Row(
-                mode: "drain", subject: .streamscore(model: xgb, cache: .off, batch: batch, metrics: metrics), repeatRatio: 0.9, measurement: m)
+            Self.drainRow(.streamscore(model: xgb, cache: .off, batch: batch, metrics: metrics), rounds)
         }
         var report = E2EReport(events: 1_001, partitions: 4, ratePartitions: 4)
         report.rows = [drain(true, [99, 100, 97]), drain(false, [100, 100, 100])]

@@ -16,24 +16,18 @@ final class ProcessMetrics: Sendable {
 
     /// Reads `/proc/self/stat` and counts `/proc/self/fd`.
     func publish() {
-        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return }
-        // Fields after "pid (comm)": state is field 3; utime 14, stime 15, num_threads 20,
-        // starttime 22, vsize 23, rss 24 (pages).
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        func field(_ n: Int) -> Double? { fields.count > n - 3 ? Double(fields[n - 3]) : nil }
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        if let user = field(14), let system = field(15) {
-            let now = (user + system) / ticks
+        guard let stat = ProcStat(path: "/proc/self/stat") else { return }
+        // proc(5): num_threads 20, starttime 22, vsize 23, rss 24 (pages).
+        if let now = stat.cpuSeconds {
             lastCPU.withLock { last in
                 if now > last { cpu.increment(by: now - last) }
                 last = now
             }
         }
-        if let n = field(20) { threads.record(n) }
-        if let vsize = field(23) { virtual.record(vsize) }
-        if let pages = field(24) { resident.record(pages * Double(sysconf(Int32(_SC_PAGESIZE)))) }
-        if let start = field(22), let boot = Self.bootTime { startTime.record(boot + start / ticks) }
+        if let n = stat.field(20) { threads.record(n) }
+        if let vsize = stat.field(23) { virtual.record(vsize) }
+        if let pages = stat.field(24) { resident.record(pages * Double(sysconf(Int32(_SC_PAGESIZE)))) }
+        if let start = stat.field(22), let boot = Self.bootTime { startTime.record(boot + start / ProcStat.ticksPerSecond) }
         if let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") { openFDs.record(fds.count) }
     }
 

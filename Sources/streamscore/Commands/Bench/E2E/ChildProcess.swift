@@ -62,36 +62,32 @@ final class ChildProcess {
     /// Each thread's name and CPU seconds, by thread id, as last read (a thread that ended
     /// keeps its last reading).
     private var threads: [Int: (name: String, cpu: Double)] = [:]
+    /// When the threads were last read: every thread's stat file is a read of its own, so
+    /// the progress ticks (20 a second) read them at most twice a second, on the same two
+    /// cores as the run being measured.
+    private var threadsSampledAt: ContinuousClock.Instant?
 
-    /// Reads CPU time, peak RSS and every thread's CPU time now, keeping them for after the
-    /// process exits.
-    func sample() {
+    /// Reads CPU time and peak RSS now, and every thread's CPU time if the last reading is
+    /// half a second old (or `allThreads`), keeping them for after the process exits.
+    func sample(allThreads: Bool = false) {
         guard process.isRunning else { return }
-        sampled = (max(sampled.cpu, currentCPUSeconds), max(sampled.rss, currentPeakRSSMiB))
+        sampled = (max(sampled.cpu, ProcStat(path: "/proc/\(pid)/stat")?.cpuSeconds ?? 0), max(sampled.rss, currentPeakRSSMiB))
+        guard allThreads || threadsSampledAt.map({ $0.duration(to: .now) >= .milliseconds(500) }) ?? true else { return }
+        threadsSampledAt = .now
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         for task in tasks {
-            guard let tid = Int(task), let (name, cpu) = Self.threadCPU("/proc/\(pid)/task/\(task)/stat") else { continue }
-            threads[tid] = (name, max(threads[tid]?.cpu ?? 0, cpu))
+            guard let tid = Int(task), let stat = ProcStat(path: "/proc/\(pid)/task/\(task)/stat"), let cpu = stat.cpuSeconds else { continue }
+            threads[tid] = (stat.name, max(threads[tid]?.cpu ?? 0, cpu))
         }
     }
 
     /// CPU seconds by thread kind (`ThreadKind.of`), summed over the threads of a kind:
     /// now, or as last sampled once it has exited.
     var cpuSecondsByThread: [String: Double] {
-        sample()
+        sample(allThreads: true)
         var result: [String: Double] = [:]
         for (_, thread) in threads { result[ThreadKind.of(thread.name), default: 0] += thread.cpu }
         return result
-    }
-
-    /// A thread's name (`comm`) and user plus system CPU seconds.
-    private static func threadCPU(_ path: String) -> (String, Double)? {
-        guard let stat = try? String(contentsOfFile: path, encoding: .utf8),
-              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
-        let name = String(stat[stat.index(after: open)..<close])
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return (name, (user + system) / Double(sysconf(Int32(_SC_CLK_TCK))))
     }
 
     /// User plus system CPU seconds: now, or the last sample once it has exited.
@@ -104,16 +100,6 @@ final class ChildProcess {
     var peakRSSMiB: Double {
         sample()
         return sampled.rss
-    }
-
-    private var currentCPUSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return 0 }
-        // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     private var currentPeakRSSMiB: Double {
